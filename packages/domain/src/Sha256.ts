@@ -13,7 +13,18 @@ const K = new Uint32Array([
   0xc67178f2
 ])
 
-const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text)
+/** UTF-8 bytes of a string (the domain has no TextEncoder: its lib is plain ES, no DOM or Node types). */
+const utf8 = (text: string): Uint8Array => {
+  const bytes: Array<number> = []
+  for (const char of text) {
+    const cp = char.codePointAt(0) ?? 0
+    if (cp < 0x80) bytes.push(cp)
+    else if (cp < 0x800) bytes.push(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f))
+    else if (cp < 0x10000) bytes.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f))
+    else bytes.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f))
+  }
+  return Uint8Array.from(bytes)
+}
 
 const rotr = (x: number, n: number): number => (x >>> n) | (x << (32 - n))
 
