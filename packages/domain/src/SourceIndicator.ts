@@ -44,7 +44,11 @@ export const SourceDeletion = Schema.Struct({
   ownerName: Schema.String,
   type: Schema.String,
   summary: Schema.String,
-  deletedAt: Schema.DateTimeUtc
+  deletedAt: Schema.DateTimeUtc,
+  /** `deleted` (from `/v3/indicators/deleted`) or `deactivated` (still there, `active: false`). Absent: deleted. */
+  reason: Schema.optional(Schema.Literal("deleted", "deactivated")),
+  /** Known for a deactivated record; the deleted listing carries no id. */
+  indicatorId: Schema.optional(SourceIndicatorId)
 })
 export type SourceDeletion = typeof SourceDeletion.Type
 

@@ -1,0 +1,6 @@
+export * from "./IndicatorStateProjection.js"
+export * from "./ProjectionFold.js"
+export * from "./ProjectionRows.js"
+export * from "./ProjectionStore.js"
+export * from "./QuotaProjection.js"
+export * from "./RunProjections.js"
