@@ -1,6 +1,6 @@
 import { Either } from "effect"
 import type { DefenderIndicatorType } from "../IndicatorType.js"
-import { punycodeEncode } from "./Punycode.js"
+import { punycodeDecode, punycodeEncode } from "./Punycode.js"
 
 /**
  * The value rules of DESIGN §3 ("Mapping: value/type") applied before any call to Defender
@@ -264,6 +264,12 @@ const normalizeHostLabel = (label: string, whole: string): Either.Either<string,
     const encoded = punycodeEncode(label)
     if (encoded === null) return Either.left({ code: "DomainIdnInvalid", reason: `${whole}: label ${label} cannot be encoded` })
     ascii = `xn--${encoded}`
+  }
+  if (ascii.startsWith("xn--")) {
+    const decoded = punycodeDecode(ascii.slice(4))
+    if (decoded === null || decoded.length === 0 || punycodeEncode(decoded) !== ascii.slice(4)) {
+      return Either.left({ code: "DomainIdnInvalid", reason: `${whole}: ${ascii} is not a valid punycode A-label` })
+    }
   }
   if (ascii.length > MAX_LABEL_LENGTH) {
     return Either.left({ code: "DomainLabelTooLong", reason: `${whole}: label ${ascii} is longer than ${MAX_LABEL_LENGTH}` })

@@ -1,0 +1,3 @@
+export * from "./DefenderPayloadBuilder.js"
+export * from "./IndicatorValueRules.js"
+export * from "./Punycode.js"
