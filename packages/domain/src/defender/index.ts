@@ -1,3 +1,7 @@
+export * from "./DefenderErrors.js"
+export * from "./DefenderIndicator.js"
 export * from "./DefenderPayloadBuilder.js"
+export * from "./IndicatorSink.js"
 export * from "./IndicatorValueRules.js"
 export * from "./Punycode.js"
+export * from "./TokenProvider.js"
