@@ -1,0 +1,186 @@
+import { DateTime, Either, ParseResult, Schema } from "effect"
+import { SourceIndicatorId, type FileHashes, type SourceDeletion, type SourceIndicator, type SourceRecordRejected } from "@tisync/domain"
+
+/**
+ * Wire shapes of ThreatConnect v3 (reference/threatconnect-api.md §2b, §3) and their decoding into the
+ * domain's `SourceIndicator`. The body is parsed by `parseLosslessJson`, so integers of 16+ digits arrive
+ * as strings: ids accept a safe integer number or a decimal string. Everything but id, owner, type and
+ * dates is optional upstream (§3c "Parser rules") and becomes null or empty here.
+ */
+
+/** int64 id: a decimal string (kept exactly) or a number that is a safe integer. */
+const WireId = Schema.transformOrFail(Schema.Union(Schema.String, Schema.Number), Schema.String, {
+  strict: true,
+  decode: (value, _, ast) =>
+    typeof value === "number"
+      ? Number.isSafeInteger(value)
+        ? ParseResult.succeed(String(value))
+        : ParseResult.fail(new ParseResult.Type(ast, value, "an id is an integer (above 2^53 it must not be rounded)"))
+      : /^-?\d{1,20}$/.test(value)
+        ? ParseResult.succeed(value)
+        : ParseResult.fail(new ParseResult.Type(ast, value, "an id is an integer")),
+  encode: (value) => ParseResult.succeed(value)
+})
+
+/** `rating` is documented as a Big Decimal (`3.00`); a string form is accepted too. */
+const WireNumber = Schema.Union(Schema.Number, Schema.NumberFromString)
+
+const nullableNumber = Schema.optionalWith(Schema.NullOr(WireNumber), { default: () => null })
+const nullableString = Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null })
+const listOf = <A, I>(item: Schema.Schema<A, I>) =>
+  Schema.optionalWith(Schema.NullOr(Schema.Struct({ data: Schema.optionalWith(Schema.Array(item), { default: () => [] }) })), {
+    default: () => null
+  })
+
+const AttributeValue = Schema.Union(Schema.String, Schema.Number, Schema.Boolean)
+
+export const WireIndicator = Schema.Struct({
+  id: WireId,
+  ownerId: WireId,
+  ownerName: Schema.String,
+  type: Schema.String,
+  summary: nullableString,
+  dateAdded: Schema.DateTimeUtc,
+  lastModified: Schema.DateTimeUtc,
+  active: Schema.optionalWith(Schema.Boolean, { default: () => true }),
+  rating: nullableNumber,
+  confidence: nullableNumber,
+  threatAssessScore: nullableNumber,
+  falsePositives: nullableNumber,
+  webLink: nullableString,
+  // type-specific value fields (§3a); File hashes may be upper case
+  ip: nullableString,
+  hostName: nullableString,
+  text: nullableString,
+  md5: nullableString,
+  sha1: nullableString,
+  sha256: nullableString,
+  tags: listOf(Schema.Struct({ name: Schema.String })),
+  securityLabels: listOf(Schema.Struct({ name: Schema.String })),
+  attributes: listOf(Schema.Struct({ type: Schema.String, value: AttributeValue }))
+})
+export type WireIndicator = typeof WireIndicator.Type
+
+const decodeWire = Schema.decodeUnknownEither(WireIndicator)
+
+const HEX_LENGTH: Record<number, keyof FileHashes> = { 32: "md5", 40: "sha1", 64: "sha256" }
+
+/** A File's hashes: from md5/sha1/sha256, else from its summary `md5 : sha1 : sha256` (DOC mergeFileHashes). */
+const fileHashesOf = (wire: WireIndicator): FileHashes | null => {
+  const hashes: { md5: string | null; sha1: string | null; sha256: string | null } = {
+    md5: wire.md5?.trim().toLowerCase() || null,
+    sha1: wire.sha1?.trim().toLowerCase() || null,
+    sha256: wire.sha256?.trim().toLowerCase() || null
+  }
+  if (hashes.md5 === null && hashes.sha1 === null && hashes.sha256 === null && wire.summary !== null) {
+    for (const part of wire.summary.split(":")) {
+      const hash = part.trim().toLowerCase()
+      const slot = HEX_LENGTH[hash.length]
+      if (slot !== undefined && /^[0-9a-f]+$/.test(hash)) hashes[slot] = hash
+    }
+  }
+  return hashes.md5 === null && hashes.sha1 === null && hashes.sha256 === null ? null : hashes
+}
+
+const summaryOf = (wire: WireIndicator): string | null => {
+  if (wire.summary !== null && wire.summary !== "") return wire.summary
+  switch (wire.type) {
+    case "Address":
+      return wire.ip
+    case "Host":
+      return wire.hostName
+    case "URL":
+      return wire.text
+    case "File":
+      return [wire.md5, wire.sha1, wire.sha256].filter((h) => h !== null && h !== "").join(" : ") || null
+    default:
+      return null
+  }
+}
+
+const rawIdOf = (raw: unknown): string | null => {
+  if (typeof raw !== "object" || raw === null || !("id" in raw)) return null
+  const id = raw.id
+  return typeof id === "string" || typeof id === "number" || typeof id === "bigint" ? String(id) : null
+}
+
+const MAX_REASON = 1000
+const reject = (raw: unknown, reason: string): SourceRecordRejected => ({
+  rawId: rawIdOf(raw),
+  reason: reason.length > MAX_REASON ? `${reason.slice(0, MAX_REASON)}...` : reason
+})
+
+/** One list item: a `SourceIndicator`, or the rejection to report (raw id and reason). */
+export const decodeIndicator = (raw: unknown): Either.Either<SourceIndicator, SourceRecordRejected> => {
+  const decoded = decodeWire(raw)
+  if (Either.isLeft(decoded)) {
+    return Either.left(reject(raw, ParseResult.TreeFormatter.formatErrorSync(decoded.left)))
+  }
+  const wire = decoded.right
+  const summary = summaryOf(wire)
+  if (summary === null) return Either.left(reject(raw, `a ${wire.type} indicator without a summary or value field`))
+  const fileHashes = wire.type === "File" ? fileHashesOf(wire) : null
+  if (wire.type === "File" && fileHashes === null) {
+    return Either.left(reject(raw, "a File indicator without an md5, sha1 or sha256 hash"))
+  }
+  return Either.right({
+    id: SourceIndicatorId.make(wire.id),
+    ownerId: wire.ownerId,
+    ownerName: wire.ownerName,
+    type: wire.type,
+    summary,
+    fileHashes,
+    dateAdded: wire.dateAdded,
+    lastModified: wire.lastModified,
+    active: wire.active,
+    rating: wire.rating,
+    confidence: wire.confidence,
+    threatAssessScore: wire.threatAssessScore,
+    falsePositives: wire.falsePositives,
+    tags: (wire.tags?.data ?? []).map((t) => t.name),
+    securityLabels: (wire.securityLabels?.data ?? []).map((l) => l.name),
+    attributes: (wire.attributes?.data ?? []).map((a) => ({ type: a.type, value: String(a.value) })),
+    webLink: wire.webLink
+  })
+}
+
+/** `/v3/indicators/deleted` item: only owner, type, summary and dateAdded are documented (§2a). */
+export const WireDeletedIndicator = Schema.Struct({
+  ownerName: Schema.String,
+  type: Schema.String,
+  summary: Schema.String,
+  deletedDate: Schema.optional(Schema.DateTimeUtc)
+})
+const decodeDeleted = Schema.decodeUnknownEither(WireDeletedIndicator)
+
+/**
+ * A deleted item. The listing has no deletion time; `listedAt` (when the listing was requested) stands in,
+ * unless the server sends a `deletedDate`.
+ */
+export const decodeDeletion = (raw: unknown, listedAt: DateTime.Utc): Either.Either<SourceDeletion, string> =>
+  Either.match(decodeDeleted(raw), {
+    onLeft: (e) => Either.left(ParseResult.TreeFormatter.formatErrorSync(e)),
+    onRight: (d) => Either.right({ ownerName: d.ownerName, type: d.type, summary: d.summary, deletedAt: d.deletedDate ?? listedAt, reason: "deleted" })
+  })
+
+/** A deactivated record, reported as a deletion (it left the active set at its last modification). */
+export const deactivationOf = (indicator: SourceIndicator): SourceDeletion => ({
+  ownerName: indicator.ownerName,
+  type: indicator.type,
+  summary: indicator.summary,
+  deletedAt: indicator.lastModified,
+  reason: "deactivated",
+  indicatorId: indicator.id
+})
+
+/** The page envelope (§2b): success status, `data`, optional absolute `next`. */
+export const WirePage = Schema.Struct({
+  status: Schema.Literal("Success"),
+  data: Schema.Array(Schema.Unknown),
+  next: Schema.optional(Schema.NullOr(Schema.String))
+})
+export const decodePage = Schema.decodeUnknownEither(WirePage)
+
+/** The error envelope `{"status":"Error","message":...}`. */
+export const WireErrorBody = Schema.Struct({ message: Schema.String })
+export const decodeErrorBody = Schema.decodeUnknownEither(WireErrorBody)

@@ -1,0 +1,316 @@
+import { HttpClient, HttpClientRequest, type HttpClientError, type HttpClientResponse } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
+import { Chunk, Clock, Data, DateTime, Duration, Effect, Either, Layer, Option, Redacted, Ref, Schedule, Stream } from "effect"
+import {
+  buildTql,
+  formatTqlDateTime,
+  IndicatorSource,
+  lastModifiedClause,
+  SourceAuthError,
+  SourceItem,
+  SourceNextLinkRefused,
+  SourcePermissionError,
+  SourceProtocolError,
+  SourceQueryError,
+  SourceResponseTooLarge,
+  SourceUnavailableError,
+  type SourceConfigError,
+  type SourceDeletion,
+  type SourceError
+} from "@tisync/domain"
+import { hmacAuthorization, encodeQueryComponent } from "./HmacSignature.js"
+import { deactivationOf, decodeDeletion, decodeErrorBody, decodeIndicator, decodePage } from "./IndicatorDecoder.js"
+import { parseLosslessJson } from "./LosslessJson.js"
+import {
+  resolveThreatConnectConfig,
+  threatConnectConfigFromEnv,
+  type ResolvedThreatConnectConfig,
+  type ThreatConnectConfig
+} from "./ThreatConnectConfig.js"
+
+/**
+ * The ThreatConnect v3 adapter of `IndicatorSource` (issue 3; reference/threatconnect-api.md §1-§2, §7).
+ *
+ * - every request signed over the path and query exactly as sent (HMAC) or carrying `TC-Token`;
+ * - `GET /v3/indicators?tql=..&fields=..&resultStart=0&resultLimit=..&sorting=lastModified asc`, then the
+ *   absolute `next` links verbatim, one page in memory at a time; a `next` link to another origin is refused;
+ * - 5xx, 429 (`Retry-After` honoured) and dropped connections retried with bounded, jittered exponential
+ *   backoff; 400/401/403 mapped to typed errors; bodies bounded in size;
+ * - bodies parsed keeping 16+-digit integers exact, records decoded one by one (a bad one is a rejection).
+ */
+
+/** A failure worth another attempt (5xx, 429, transport, timeout). Internal: surfaces as SourceUnavailableError. */
+class Transient extends Data.TaggedError("Transient")<{
+  readonly status: number | null
+  readonly detail: string
+  readonly retryAfter: Duration.Duration | null
+}> {}
+
+type AttemptError = Transient | SourceError
+
+interface Page {
+  readonly items: ReadonlyArray<unknown>
+  readonly next: URL | null
+}
+
+const RETRYABLE_STATUS = new Set([500, 502, 503, 504])
+const ERROR_BODY_LIMIT = 64 * 1024
+
+const describeTransport = (error: HttpClientError.HttpClientError): string => {
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : ""
+  return `${error.reason}${cause}`
+}
+
+const serverMessageOf = (status: number, text: string): string => {
+  const parsed = Either.try(() => JSON.parse(text))
+  if (Either.isRight(parsed)) {
+    const body = decodeErrorBody(parsed.right)
+    if (Either.isRight(body)) return body.right.message
+  }
+  const trimmed = text.trim().slice(0, 200)
+  return trimmed === "" ? `HTTP ${status}` : trimmed
+}
+
+/** `Retry-After`: delta seconds or an HTTP date. */
+const parseRetryAfter = (value: string | undefined, nowMillis: number): Duration.Duration | null => {
+  if (value === undefined) return null
+  if (/^\d+$/.test(value.trim())) return Duration.seconds(Number(value.trim()))
+  const at = Date.parse(value)
+  return Number.isNaN(at) ? null : Duration.millis(Math.max(0, at - nowMillis))
+}
+
+const buildUrl = (base: URL, path: string, params: ReadonlyArray<readonly [string, string]>): URL => {
+  const query = params.map(([k, v]) => `${encodeQueryComponent(k)}=${encodeQueryComponent(v)}`).join("&")
+  return new URL(`${base.origin}${base.pathname}${path}${query === "" ? "" : `?${query}`}`)
+}
+
+export type IndicatorSourceService = typeof IndicatorSource.Service
+
+export const makeThreatConnectSource = (
+  config: ThreatConnectConfig
+): Effect.Effect<IndicatorSourceService, SourceConfigError, HttpClient.HttpClient> =>
+  Effect.gen(function* () {
+    const cfg = yield* resolveThreatConnectConfig(config)
+    const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
+    const requests = yield* Ref.make(0)
+    const getJson = makeGetJson(cfg, client, requests)
+    const fetchPage = makeFetchPage(cfg, getJson)
+    const pages = (first: URL, tql: string | null): Stream.Stream<ReadonlyArray<unknown>, SourceError> =>
+      Stream.paginateEffect(first, (url) =>
+        fetchPage(url, tql).pipe(Effect.map((page) => [page.items, Option.fromNullable(page.next)] as const))
+      )
+
+    const listUrl = (tql: string, fields: ReadonlyArray<string>) =>
+      buildUrl(cfg.base, "/v3/indicators", [
+        ["tql", tql],
+        ...fields.map((f) => ["fields", f] as const),
+        ["resultStart", "0"],
+        ["resultLimit", String(cfg.resultLimit)],
+        ["sorting", "lastModified asc"]
+      ])
+
+    const indicators: IndicatorSourceService["indicators"] = ({ policy, since }) => {
+      const query = buildTql(policy, since)
+      if (query._tag === "MatchesNothing") return Stream.empty
+      return pages(listUrl(query.tql, cfg.fields), query.tql).pipe(
+        Stream.mapConcatChunk((items) =>
+          Chunk.fromIterable(
+            items.map((raw) =>
+              Either.match(decodeIndicator(raw), {
+                onLeft: (rejection) => SourceItem.Rejected({ rejection }),
+                onRight: (indicator) => SourceItem.Indicator({ indicator })
+              })
+            )
+          )
+        )
+      )
+    }
+
+    const deleted = (since: DateTime.Utc): Stream.Stream<SourceDeletion, SourceError> =>
+      Stream.unwrap(
+        Effect.gen(function* () {
+          const listedAt = DateTime.unsafeMake(yield* Clock.currentTimeMillis)
+          const url = buildUrl(cfg.base, "/v3/indicators/deleted", [
+            ["deletedSince", formatTqlDateTime(since)],
+            ["resultStart", "0"],
+            ["resultLimit", String(cfg.resultLimit)]
+          ])
+          return pages(url, null).pipe(
+            Stream.mapConcat((items) => items),
+            Stream.mapEffect((raw) =>
+              Either.match(decodeDeletion(raw, listedAt), {
+                onLeft: (reason) => Effect.as(Effect.logWarning(`ThreatConnect deleted item skipped: ${reason}`), Option.none()),
+                onRight: (d) => Effect.succeed(Option.some(d))
+              })
+            ),
+            Stream.filterMap((o) => o)
+          )
+        })
+      )
+
+    // The default listing only returns active records (reference §2a); asking for `indicatorActive = false`
+    // explicitly is how deactivated ones are found (whether real TC honours it is UNCONFIRMED, §2a).
+    const deactivated = (since: DateTime.Utc): Stream.Stream<SourceDeletion, SourceError> => {
+      const tql = `indicatorActive = false AND ${lastModifiedClause(since)}`
+      return pages(listUrl(tql, []), tql).pipe(
+        Stream.mapConcat((items) => items),
+        Stream.mapEffect((raw) =>
+          Either.match(decodeIndicator(raw), {
+            onLeft: (r) => Effect.as(Effect.logWarning(`ThreatConnect deactivated record ${r.rawId} skipped: ${r.reason}`), Option.none()),
+            onRight: (i) => Effect.succeed(Option.some(deactivationOf(i)))
+          })
+        ),
+        Stream.filterMap((o) => o)
+      )
+    }
+
+    return IndicatorSource.of({
+      indicators,
+      deletions: (since) => Stream.concat(deleted(since), deactivated(since)),
+      requestCount: Ref.get(requests)
+    })
+  })
+
+/** One GET with auth, retries, size bound and status mapping; the body parsed losslessly. */
+const makeGetJson = (cfg: ResolvedThreatConnectConfig, client: HttpClient.HttpClient, requests: Ref.Ref<number>) => {
+  const authHeaders = (pathAndQuery: string, method: string, timestamp: number): Record<string, string> =>
+    cfg.auth._tag === "Hmac"
+      ? {
+          authorization: hmacAuthorization(cfg.auth.accessId, Redacted.value(cfg.auth.secretKey), pathAndQuery, method, timestamp),
+          timestamp: String(timestamp)
+        }
+      : { authorization: `TC-Token ${Redacted.value(cfg.auth.token)}`, timestamp: String(timestamp) }
+
+  const readBody = (
+    response: HttpClientResponse.HttpClientResponse,
+    method: string,
+    path: string,
+    limit: number
+  ): Effect.Effect<string, Transient | SourceResponseTooLarge> => {
+    const declared = Number(response.headers["content-length"])
+    if (Number.isFinite(declared) && declared > limit) {
+      return Effect.fail(new SourceResponseTooLarge({ method, path, limitBytes: limit }))
+    }
+    return Stream.runFoldEffect(response.stream, { chunks: new Array<Uint8Array>(), size: 0 }, (acc, chunk) => {
+      acc.size += chunk.length
+      if (acc.size > limit) return Effect.fail(new SourceResponseTooLarge({ method, path, limitBytes: limit }))
+      acc.chunks.push(chunk)
+      return Effect.succeed(acc)
+    }).pipe(
+      Effect.map((acc) => Buffer.concat(acc.chunks, acc.size).toString("utf8")),
+      Effect.catchTag("ResponseError", (e) =>
+        Effect.fail(new Transient({ status: null, detail: `connection lost while reading the body: ${describeTransport(e)}`, retryAfter: null }))
+      )
+    )
+  }
+
+  const interpret = (
+    method: string,
+    path: string,
+    tql: string | null,
+    response: HttpClientResponse.HttpClientResponse,
+    nowMillis: number
+  ): Effect.Effect<unknown, AttemptError> =>
+    Effect.gen(function* () {
+      const status = response.status
+      if (status === 200) {
+        const text = yield* readBody(response, method, path, cfg.maxResponseBytes)
+        return yield* Effect.try({
+          try: () => parseLosslessJson(text),
+          catch: () => new SourceProtocolError({ method, path, status, detail: "the body is not JSON" })
+        })
+      }
+      const serverMessage = serverMessageOf(status, yield* readBody(response, method, path, ERROR_BODY_LIMIT))
+      if (status === 400 && tql !== null) return yield* new SourceQueryError({ method, path, tql, serverMessage })
+      if (status === 401) return yield* new SourceAuthError({ method, path, serverMessage })
+      if (status === 403) return yield* new SourcePermissionError({ method, path, serverMessage })
+      if (status === 429) {
+        const retryAfter = parseRetryAfter(response.headers["retry-after"], nowMillis)
+        return yield* new Transient({ status, detail: serverMessage, retryAfter })
+      }
+      if (RETRYABLE_STATUS.has(status)) return yield* new Transient({ status, detail: serverMessage, retryAfter: null })
+      return yield* new SourceProtocolError({ method, path, status, detail: serverMessage })
+    })
+
+  const maxRetryAfter = Duration.decode(cfg.retry.maxRetryAfter)
+  const maxDelay = Duration.decode(cfg.retry.maxDelay)
+  // Exponential backoff with jitter, each delay bounded, at most maxRetries retries; a Retry-After longer
+  // than the backoff wins (up to maxRetryAfter). Only Transient failures are retried.
+  const schedule = Schedule.exponential(cfg.retry.baseDelay).pipe(
+    Schedule.jittered,
+    Schedule.modifyDelay((d) => Duration.min(d, maxDelay)),
+    Schedule.intersect(Schedule.recurs(cfg.retry.maxRetries)),
+    Schedule.zipRight(Schedule.identity<AttemptError>()),
+    Schedule.whileInput((e: AttemptError) => e._tag === "Transient"),
+    Schedule.modifyDelay((e, d) =>
+      e._tag === "Transient" && e.retryAfter !== null ? Duration.max(d, Duration.min(e.retryAfter, maxRetryAfter)) : d
+    )
+  )
+
+  return (url: URL, tql: string | null): Effect.Effect<unknown, SourceError> =>
+    Effect.suspend(() => {
+      const method = "GET"
+      const path = url.pathname
+      let attempts = 0
+      const attempt = Effect.gen(function* () {
+        attempts += 1
+        yield* Ref.update(requests, (n) => n + 1)
+        const nowMillis = yield* Clock.currentTimeMillis
+        const request = HttpClientRequest.get(url.href).pipe(
+          HttpClientRequest.setHeaders(authHeaders(url.pathname + url.search, method, Math.floor(nowMillis / 1000))),
+          HttpClientRequest.acceptJson
+        )
+        const response = yield* client.execute(request).pipe(
+          Effect.catchAll((e) => Effect.fail(new Transient({ status: null, detail: describeTransport(e), retryAfter: null })))
+        )
+        return yield* interpret(method, path, tql, response, nowMillis)
+      }).pipe(
+        Effect.timeoutFail({
+          duration: cfg.requestTimeout,
+          onTimeout: () => new Transient({ status: null, detail: `no complete answer within ${Duration.format(cfg.requestTimeout)}`, retryAfter: null })
+        })
+      )
+      return attempt.pipe(
+        Effect.retry(schedule),
+        Effect.catchTag("Transient", (e) =>
+          Effect.fail(new SourceUnavailableError({ method, path, status: e.status, attempts, detail: e.detail }))
+        )
+      )
+    })
+}
+
+/** One page: envelope checked, `next` resolved and confined to the configured origin. */
+const makeFetchPage =
+  (cfg: ResolvedThreatConnectConfig, getJson: (url: URL, tql: string | null) => Effect.Effect<unknown, SourceError>) =>
+  (url: URL, tql: string | null): Effect.Effect<Page, SourceError> =>
+    Effect.gen(function* () {
+      const body = yield* getJson(url, tql)
+      const page = decodePage(body)
+      if (Either.isLeft(page)) {
+        return yield* new SourceProtocolError({ method: "GET", path: url.pathname, status: 200, detail: "not a success envelope with a data array" })
+      }
+      const nextLink = page.right.next
+      if (nextLink === undefined || nextLink === null || nextLink === "") return { items: page.right.data, next: null }
+      const next = yield* Effect.try({
+        try: () => new URL(nextLink, cfg.base),
+        catch: () => new SourceProtocolError({ method: "GET", path: url.pathname, status: 200, detail: "the next link is not a URL" })
+      })
+      if (next.origin !== cfg.base.origin) {
+        return yield* new SourceNextLinkRefused({ linkOrigin: next.origin, expectedOrigin: cfg.base.origin })
+      }
+      return { items: page.right.data, next }
+    })
+
+/** The adapter as a Layer over any HttpClient. */
+export const threatConnectSourceLayer = (config: ThreatConnectConfig): Layer.Layer<IndicatorSource, SourceConfigError, HttpClient.HttpClient> =>
+  Layer.effect(IndicatorSource, makeThreatConnectSource(config))
+
+/** The adapter on Node's http client (tests, `demo`, benchmarks: built with the simulator's URL). */
+export const threatConnectSourceNodeLayer = (config: ThreatConnectConfig): Layer.Layer<IndicatorSource, SourceConfigError> =>
+  threatConnectSourceLayer(config).pipe(Layer.provide(NodeHttpClient.layer))
+
+/** The adapter configured from `TC_API_URL`, `TC_ACCESS_ID`/`TC_SECRET_KEY` or `TC_API_TOKEN`. */
+export const threatConnectSourceFromEnvLayer: Layer.Layer<IndicatorSource, SourceConfigError> = Layer.effect(
+  IndicatorSource,
+  Effect.flatMap(threatConnectConfigFromEnv, makeThreatConnectSource)
+).pipe(Layer.provide(NodeHttpClient.layer))
