@@ -102,6 +102,24 @@ export class TokenAcquisitionError extends Data.TaggedError("TokenAcquisitionErr
   }
 }
 
+/** The Defender or Entra settings cannot be used (missing credential, plain http to a remote host...): exit 2. */
+export class DefenderConfigError extends Data.TaggedError("DefenderConfigError")<{
+  /** The environment variable or config key at fault. */
+  readonly key: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `Defender configuration ${this.key}: ${this.reason}`
+  }
+}
+
+/**
+ * Defender documents no error shape for the 15,000 cap (reference/defender-api.md §2.6, §7): a 400 or
+ * an import item whose message speaks of the maximum / limit of indicators is read as the cap.
+ */
+export const isQuotaExceededMessage = (text: string): boolean =>
+  /(maximum|limit|quota|cap)\b[^.]*\bindicators?\b|\bindicators?\b[^.]*\b(maximum|limit|quota|cap)\b|15,?000/i.test(text)
+
 export type DefenderApiError =
   | DefenderUnauthorized
   | DefenderForbidden

@@ -4,7 +4,7 @@ import type { DefenderPayload } from "../DefenderPayload.js"
 import type { DefenderAction } from "../IndicatorAction.js"
 import type { DefenderIndicatorType } from "../IndicatorType.js"
 import type { DefenderIndicator } from "./DefenderIndicator.js"
-import type { SinkEndpoint, SinkError } from "./DefenderErrors.js"
+import { isQuotaExceededMessage, type SinkEndpoint, type SinkError } from "./DefenderErrors.js"
 
 /** Defender's batch sizes (reference/defender-api.md §2.2, §2.5) and list page size (§2.3). */
 export const IMPORT_BATCH_LIMIT = 500
@@ -29,6 +29,8 @@ export type ImportOutcome = Data.TaggedEnum<{
     readonly action: DefenderAction
     /** Defender's `failureReason`, or why tisync could not match the item. */
     readonly reason: string
+    /** The tenant cap refused it (defer it, do not reject it as invalid). */
+    readonly quotaExceeded: boolean
   }
 }>
 export const ImportOutcome = Data.taggedEnum<ImportOutcome>()
@@ -97,9 +99,12 @@ export const matchImportResults = (
   return payloads.map((p) => {
     const base = { indicatorValue: p.indicatorValue, indicatorType: p.indicatorType, action: p.action }
     const item = byValue.get(p.indicatorValue.toLowerCase())?.shift()
-    if (item === undefined) return ImportOutcome.Failed({ ...base, reason: "missing from Defender's import response" })
+    if (item === undefined) {
+      return ImportOutcome.Failed({ ...base, reason: "missing from Defender's import response", quotaExceeded: false })
+    }
     if (item.isFailed || item.id === null) {
-      return ImportOutcome.Failed({ ...base, reason: item.failureReason ?? "failed without a reason" })
+      const reason = item.failureReason ?? "failed without a reason"
+      return ImportOutcome.Failed({ ...base, reason, quotaExceeded: isQuotaExceededMessage(reason) })
     }
     return ImportOutcome.Imported({ ...base, id: item.id })
   })

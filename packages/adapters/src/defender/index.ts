@@ -1,0 +1,7 @@
+export * from "./DefenderCloudSettings.js"
+export * from "./DefenderIndicatorSink.js"
+export * from "./DefenderRateLimits.js"
+export * from "./InMemoryIndicatorSink.js"
+export * from "./MsalTokenProvider.js"
+export * from "./TlsNetworkClient.js"
+export * from "./simulator/index.js"
