@@ -1,2 +1,3 @@
 export {}
 export * from "./threatconnect/index.js"
+export * from "./defender/index.js"
