@@ -1,0 +1,56 @@
+import { describe, expect, it } from "@effect/vitest"
+import { DateTime, Either, FastCheck as fc } from "effect"
+import { ThreatConnectJson, ThreatConnectWire } from "@tisync/adapters"
+
+describe("lossless JSON parsing", () => {
+  it("keeps 9007199254918487 and 9007199254918489 distinct (plain JSON.parse merges them)", () => {
+    const text = `{"data":[{"id":9007199254918487},{"id":9007199254918489}]}`
+    expect(JSON.parse(text).data[0].id).toBe(JSON.parse(text).data[1].id)
+    expect(ThreatConnectJson.parseLosslessJson(text)).toEqual({ data: [{ id: "9007199254918487" }, { id: "9007199254918489" }] })
+  })
+
+  it("leaves strings, fractions, exponents and short numbers alone", () => {
+    const text = `{"s":"12345678901234567890","f":1.12345678901234567,"e":1e17,"n":-42,"big":-12345678901234567,"r":3.00,"arr":[12345678901234567,"x\\"1234567890123456789"]}`
+    expect(ThreatConnectJson.parseLosslessJson(text)).toEqual({
+      s: "12345678901234567890", f: 1.12345678901234567, e: 1e17, n: -42, big: "-12345678901234567", r: 3, arr: ["12345678901234567", `x"1234567890123456789`]
+    })
+  })
+
+  it.prop("agrees with JSON.parse on any JSON without big integers", [fc.jsonValue()], ([value]) => {
+    const text = JSON.stringify(value)
+    if (/\d{16,}/.test(text)) return
+    expect(ThreatConnectJson.parseLosslessJson(text)).toEqual(JSON.parse(text))
+  })
+})
+
+describe("indicator decoding", () => {
+  const base = { id: "9007199254918487", ownerId: 1, ownerName: "ACME", type: "Host", summary: "x.example", dateAdded: "2021-10-26T12:40:00Z", lastModified: "2021-11-02T14:58:55Z" }
+
+  it("a minimal record decodes with nulls and empty lists", () => {
+    const r = ThreatConnectWire.decodeIndicator(base)
+    expect(Either.isRight(r) && r.right).toMatchObject({ id: "9007199254918487", ownerId: "1", rating: null, confidence: null, tags: [], active: true, fileHashes: null })
+    expect(Either.isRight(r) && DateTime.formatIso(r.right.lastModified)).toBe("2021-11-02T14:58:55.000Z")
+  })
+
+  it("an id that lost precision (a number above 2^53) is refused rather than rounded", () => {
+    const r = ThreatConnectWire.decodeIndicator({ ...base, id: 9007199254918488 })
+    expect(Either.isLeft(r) && r.left.rawId).toBe("9007199254918488")
+  })
+
+  it("a record without a date or with a bad one is a rejection naming the field", () => {
+    const r = ThreatConnectWire.decodeIndicator({ ...base, lastModified: "yesterday" })
+    expect(Either.isLeft(r) && r.left).toMatchObject({ rawId: "9007199254918487", reason: expect.stringContaining("lastModified") })
+    const noId = ThreatConnectWire.decodeIndicator({ summary: "x" })
+    expect(Either.isLeft(noId) && noId.left.rawId).toBeNull()
+  })
+
+  it("a File with neither hashes nor a hash summary is a rejection", () => {
+    const r = ThreatConnectWire.decodeIndicator({ ...base, type: "File", summary: "not-a-hash" })
+    expect(Either.isLeft(r) && r.left.reason).toContain("File")
+  })
+
+  it("keys with spaces are tolerated (other types pass through for the mapper to reject)", () => {
+    const r = ThreatConnectWire.decodeIndicator({ ...base, type: "Registry Key", summary: "HKLM\\x", "Key Name": "HKLM\\x" })
+    expect(Either.isRight(r) && r.right.type).toBe("Registry Key")
+  })
+})
