@@ -31,9 +31,22 @@ export interface InMemorySinkOptions {
  * (value, type, action), the tenant cap, 404 semantics of delete and BatchDelete, `$filter` subset, and
  * call counts (one per operation, as the API would count requests without retries).
  */
+/** Test controls of the in-memory sink. */
+export interface InMemorySinkControls {
+  readonly reset: () => void
+  readonly setCap: (cap: number) => void
+  readonly seedForeign: (payloads: ReadonlyArray<DefenderPayload>) => void
+  readonly size: () => number
+}
+
 export const makeInMemoryIndicatorSink = (options: InMemorySinkOptions = {}): Effect.Effect<IndicatorSink["Type"]> =>
+  Effect.map(makeInMemoryIndicatorSinkWithControls(options), (r) => r.sink)
+
+export const makeInMemoryIndicatorSinkWithControls = (
+  options: InMemorySinkOptions = {}
+): Effect.Effect<{ readonly sink: IndicatorSink["Type"]; readonly controls: InMemorySinkControls }> =>
   Effect.sync(() => {
-    const cap = options.cap ?? DEFENDER_INDICATOR_LIMIT
+    let cap = options.cap ?? DEFENDER_INDICATOR_LIMIT
     const appId = options.appId ?? "in-memory-app"
     const store = new Map<string, DefenderIndicator>()
     const counts: Record<SinkEndpoint, number> = { import: 0, submit: 0, list: 0, delete: 0, batchDelete: 0 }
@@ -90,7 +103,25 @@ export const makeInMemoryIndicatorSink = (options: InMemorySinkOptions = {}): Ef
     const tooMany = (endpoint: SinkEndpoint, n: number, limit: number) =>
       new DefenderValidation({ endpoint, status: 0, code: "MaximumBatchSizeExceeded", serverMessage: `Received: ${n}, allowed: ${limit}.`, correlationId: null })
 
-    return IndicatorSink.of({
+    const controls: InMemorySinkControls = {
+      reset: () => {
+        store.clear()
+        counts.import = 0
+        counts.submit = 0
+        counts.list = 0
+        counts.delete = 0
+        counts.batchDelete = 0
+      },
+      setCap: (c) => {
+        cap = c
+      },
+      seedForeign: (payloads) => {
+        for (const f of payloads) upsert(f, "foreign-app")
+      },
+      size: () => store.size
+    }
+
+    const sink = IndicatorSink.of({
       importBatch: (payloads) =>
         Effect.suspend(() => {
           if (payloads.length === 0) return Effect.succeed([])
@@ -161,6 +192,7 @@ export const makeInMemoryIndicatorSink = (options: InMemorySinkOptions = {}): Ef
         }),
       callCounts: Effect.sync((): SinkCallCounts => ({ ...counts }))
     })
+    return { sink, controls }
   })
 
 export const InMemoryIndicatorSinkLive = (options: InMemorySinkOptions = {}): Layer.Layer<IndicatorSink> =>

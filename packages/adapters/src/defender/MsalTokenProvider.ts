@@ -52,7 +52,11 @@ const hintFor = (code: string, text: string, credential: MsalCredential["_tag"])
     return "Check AZURE_CLIENT_ID and AZURE_TENANT_ID: the application is not in this tenant (a multi-tenant app needs admin consent in every tenant). " + consent
   }
   if (/AADSTS500011|AADSTS65001|AADSTS501051|invalid_scope|invalid_resource/i.test(text + code)) return consent
-  if (/endpoints_resolution_error|untrusted_authority|network|ECONNREFUSED|ENOTFOUND|certificate|self.signed|timed out/i.test(text + code)) {
+  if (/endpoints_resolution_error/i.test(text + code)) {
+    return "The authority's OpenID metadata could not be read: check AZURE_TENANT_ID (an unknown tenant has none), then " +
+      "AZURE_AUTHORITY_HOST / DEFENDER_CLOUD and the network path to it (proxy, TLS trust: NODE_EXTRA_CA_CERTS for a private CA)."
+  }
+  if (/untrusted_authority|network|ECONNREFUSED|ENOTFOUND|certificate|self.signed|timed out/i.test(text + code)) {
     return "Check AZURE_AUTHORITY_HOST / DEFENDER_CLOUD and the network path to it (proxy, TLS trust: NODE_EXTRA_CA_CERTS for a private CA)."
   }
   return credential === "ClientSecret"

@@ -141,6 +141,7 @@ export interface DefenderSimulator {
   /** Number of 429 answers given because a rate limit was exceeded (forced throttles not included). */
   readonly rateLimitRejections: () => number
   readonly tokensIssued: () => number
+  /** Empties the tenant, the journal, counters, faults and limits' windows (issued tokens stay valid). */
   readonly reset: () => void
 }
 
@@ -615,7 +616,6 @@ export const startDefenderSimulator = async (
   const reset = () => {
     store.clear()
     rbacStringIds.clear()
-    tokens.clear()
     journal.length = 0
     faults = []
     latencyMs = 0
