@@ -105,7 +105,7 @@ describe("MSAL TokenProvider against the simulator's TLS identity endpoint", () 
         const a = yield* provider.token
         const b = yield* provider.token
         expect(Redacted.value(b.token)).toBe(Redacted.value(a.token))
-        yield* Effect.sleep("1100 millis")
+        yield* Effect.sleep("2100 millis") // MSAL keeps expiresOn in whole seconds
         const c = yield* provider.token
         expect(Redacted.value(c.token)).not.toBe(Redacted.value(a.token))
       }))
