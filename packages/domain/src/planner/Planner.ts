@@ -165,6 +165,9 @@ const latestRecords = (candidates: ReadonlyArray<SourceIndicator>): ReadonlyArra
   return out
 }
 
+/** Revoked to make room: still selected, waiting for capacity like a deferred key. */
+const isEvicted = (row: IndicatorStateRow): boolean => row.status === "revoked" && row.reason === "evicted"
+
 const sortByKey = <A extends PlanItemBase>(items: Array<A>, then: (a: A, b: A) => number = () => 0): Array<A> =>
   items.sort((a, b) => compareKeys(a.key, b.key) || then(a, b))
 
@@ -328,6 +331,8 @@ export const plan = (input: PlanInput): Plan => {
 
   // --- per key: who wins it, and what it wants ----------------------------------------------------
   const desires: Array<Desire> = []
+  /** Keys given a new IndicatorSelected this run (it moves a revoked or expired row to `selected`). */
+  const reselected = new Set<string>()
   const liveAfter = new Set<string>()
   let waitingForRecord = 0
   const allIds = [...new Set([...rows.keys(), ...claimsByKey.keys()])].sort(compareText)
@@ -361,7 +366,12 @@ export const plan = (input: PlanInput): Plan => {
       source !== null &&
       gone === null &&
       !claims.some((c) => c.mapping.source.indicatorId === source.indicatorId) &&
-      (occupying || expiring || row.status === "selected" || row.status === "deferred")
+      // An evicted key is still selected: it only waits for room (its record keeps the key).
+      (occupying ||
+        expiring ||
+        row.status === "selected" ||
+        row.status === "deferred" ||
+        isEvicted(row))
 
     const contenders: Array<Contender> = claims.map((claim) => ({
       rank: claim.mapping.rank,
@@ -428,6 +438,7 @@ export const plan = (input: PlanInput): Plan => {
 
     const { mapping, keyMapping } = winner.claim
     if (row === undefined || row.contentHash !== keyMapping.contentHash || row.source?.indicatorId !== mapping.source.indicatorId) {
+      reselected.add(id)
       selected.push({
         ...base,
         source: mapping.source,
@@ -456,7 +467,12 @@ export const plan = (input: PlanInput): Plan => {
     if (foreign !== undefined && !occupying) {
       const holder = foreign.createdBy ?? "another app"
       const reason = `Defender already holds ${key.indicatorType} ${key.value} from ${holder} (Defender id ${foreign.defenderId}${foreign.action === null ? "" : `, action ${foreign.action}`}); it is not overwritten`
-      if (!(row !== undefined && row.status === "duplicate" && row.reason === reason)) {
+      // Recorded once; a key evicted earlier is not sent either way and stays as it is (like a deferral),
+      // unless a new IndicatorSelected moves it out of `revoked`.
+      const recorded =
+        row !== undefined &&
+        ((row.status === "duplicate" && row.reason === reason) || (isEvicted(row) && !reselected.has(id)))
+      if (!recorded) {
         duplicate.push({ ...base, source: mapping.source, claimedBy: "defender", holder, reason })
         touched.add(id)
       }
@@ -511,10 +527,10 @@ export const plan = (input: PlanInput): Plan => {
     replaces
   })
 
-  const renewDue = (row: IndicatorStateRow): boolean => {
-    const at = epochOf(row.expiresAt)
-    return policy.renewWithinDays > 0 && at !== null && at - nowMs <= renewWindowMs(row.indicatorType)
-  }
+  /** An expiration that has passed or falls within the renewal window. */
+  const dueAt = (at: number | null, indicatorType: DefenderIndicatorType): boolean =>
+    at !== null && (at <= nowMs || (policy.renewWithinDays > 0 && at - nowMs <= renewWindowMs(indicatorType)))
+  const renewDue = (row: IndicatorStateRow): boolean => dueAt(epochOf(row.expiresAt), row.indicatorType)
 
   /** The write that brings a confirmed live row to `payload`, or null when it already holds it. */
   const liveWrite = (d: Desire, row: IndicatorStateRow, payload: DefenderPayload, payloadHash: string): void => {
@@ -552,7 +568,7 @@ export const plan = (input: PlanInput): Plan => {
         evicted++
         liveAfter.delete(d.id)
         touched.add(d.id)
-      } else if (!(row !== undefined && (row.status === "deferred" || (row.status === "revoked" && row.reason === "evicted")))) {
+      } else if (!(row !== undefined && (row.status === "deferred" || (isEvicted(row) && !reselected.has(d.id))))) {
         defer.push({ ...d.base, source: d.source, rank: d.rank, capacity, reason: deferReason })
         touched.add(d.id)
       }
@@ -561,7 +577,8 @@ export const plan = (input: PlanInput): Plan => {
     if (sendingDisabled || d.frozen || d.payload === null || d.payloadHash === null) continue
     liveAfter.add(d.id)
     if (!d.occupying || row === undefined) {
-      create.push(submit(d, "create", d.payload, d.payloadHash))
+      // A stored payload (the record was not read) carries its old expiration: a create starts a new one.
+      create.push(submit(d, "create", d.fresh ? d.payload : newExpiration(d.payload), d.payloadHash))
       touched.add(d.id)
       continue
     }
@@ -571,9 +588,8 @@ export const plan = (input: PlanInput): Plan => {
       continue
     }
     // Mapped in an earlier run, never confirmed: finish it, unless the wanted payload changed since or
-    // the pending expiration has already passed (then it is mapped again).
-    const pendingExpiry = epochOf(pending.payload.expirationTime)
-    const stale = pendingExpiry !== null && pendingExpiry <= nowMs
+    // the pending expiration has passed or is due for renewal (then it is mapped again with a new one).
+    const stale = dueAt(epochOf(pending.payload.expirationTime), row.indicatorType)
     if (pending.payloadHash === d.payloadHash && !stale) {
       retry.push({
         ...d.base,
