@@ -61,10 +61,10 @@ const typedValue = fc.oneof(...TYPES.map((type) => valueFor(type).map((value) =>
 
 const desired: fc.Arbitrary<DesiredIndicator> = fc.record({
   tv: typedValue,
-  action: fc.constantFrom("Alert", "Block", "Audit", "Warn", "BlockAndRemediate", "Allowed"),
+  action: fc.constantFrom<DesiredIndicator["action"]>("Alert", "Block", "Audit", "Warn", "BlockAndRemediate", "Allowed"),
   title: fc.string({ maxLength: 400 }),
   description: fc.string({ maxLength: 1500 }),
-  severity: fc.constantFrom("Informational", "Low", "Medium", "High"),
+  severity: fc.constantFrom<DesiredIndicator["severity"]>("Informational", "Low", "Medium", "High"),
   generateAlert: fc.option(fc.boolean(), { nil: null }),
   expirationTime: fc.option(fc.constantFrom("2030-01-01T00:00:00Z", "2030-13-01T00:00:00Z", "tomorrow"), { nil: null }),
   rbacGroupNames: fc.array(fc.string({ maxLength: 20 }), { maxLength: 3 }),
