@@ -19,22 +19,23 @@ export const payloadHashOf = (payload: DefenderPayload): string =>
  * records again; neither is a new selection.
  */
 export const contentHashOf = (record: SourceIndicator, indicatorType: DefenderIndicatorType, rawValue: string): string =>
+  // A positional array rather than an object: the same content, half the bytes to hash.
   sha256Hex(
-    canonicalJson({
-      v: 1,
-      id: record.id,
-      ownerId: record.ownerId,
-      ownerName: record.ownerName,
-      type: record.type,
+    canonicalJson([
+      1,
+      record.id,
+      record.ownerId,
+      record.ownerName,
+      record.type,
       indicatorType,
-      value: rawValue,
-      rating: record.rating,
-      confidence: record.confidence,
-      threatAssessScore: record.threatAssessScore,
-      falsePositives: record.falsePositives,
-      tags: sortedTags(record),
-      securityLabels: tlpLabels(record),
-      phaseOfIntrusion: attributeValues(record, PHASE_OF_INTRUSION_ATTRIBUTE),
-      lastSeen: attributeValues(record, LAST_SEEN_ATTRIBUTE)
-    })
+      rawValue,
+      record.rating,
+      record.confidence,
+      record.threatAssessScore,
+      record.falsePositives,
+      sortedTags(record),
+      tlpLabels(record),
+      attributeValues(record, PHASE_OF_INTRUSION_ATTRIBUTE),
+      attributeValues(record, LAST_SEEN_ATTRIBUTE)
+    ])
   )

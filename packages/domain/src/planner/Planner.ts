@@ -258,9 +258,8 @@ export const plan = (input: PlanInput): Plan => {
   const unsupported = new Map<string, number>()
   let networkDowngraded = false
   for (const record of latestRecords(input.candidates)) {
-    const mapping = mapSourceIndicator(targetId, record, policy, now)
-    if (mapping.unsupportedType !== null) {
-      unsupported.set(mapping.unsupportedType, (unsupported.get(mapping.unsupportedType) ?? 0) + 1)
+    if (sourceValuesOf(record.type, record.summary, record.fileHashes) === null) {
+      unsupported.set(record.type, (unsupported.get(record.type) ?? 0) + 1)
       continue
     }
     const mismatches = policyMismatches(policy, record)
@@ -273,6 +272,8 @@ export const plan = (input: PlanInput): Plan => {
           : { _tag: "selected" }
     recordStates.set(record.id, state)
     if (state._tag !== "selected") continue
+    // Only selected records are mapped (payloads and hashes cost; a deselection needs the record id only).
+    const mapping = mapSourceIndicator(targetId, record, policy, now)
     for (const keyMapping of mapping.keys) {
       if (!keyMapping.typeSelected) continue
       const id = keyIdOf(keyMapping.key.indicatorType, keyMapping.key.value)

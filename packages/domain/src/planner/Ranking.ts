@@ -50,12 +50,15 @@ export const RankedKeyOrder: Order.Order<RankedKey> = (a, b) => {
  * Compares ThreatConnect ids (int64 decimal strings) as integers without going through a float:
  * ids above 2^53 keep their order.
  */
+const stripLeadingZeros = (digits: string): string =>
+  digits.length > 1 && digits.startsWith("0") ? digits.replace(/^0+(?=\d)/, "") : digits
+
 export const compareIntegerStrings = (a: string, b: string): number => {
   const negA = a.startsWith("-")
   const negB = b.startsWith("-")
   if (negA !== negB) return negA ? -1 : 1
-  const da = (negA ? a.slice(1) : a).replace(/^0+(?=\d)/, "")
-  const db = (negB ? b.slice(1) : b).replace(/^0+(?=\d)/, "")
+  const da = stripLeadingZeros(negA ? a.slice(1) : a)
+  const db = stripLeadingZeros(negB ? b.slice(1) : b)
   const magnitude = da.length !== db.length ? da.length - db.length : compareText(da, db)
   return negA ? -magnitude : magnitude
 }
