@@ -249,4 +249,36 @@ describe("planner rules", () => {
     expect(p.update[0]?.expectedVersion).toBe(3)
     expect(DateTime.toEpochMillis(p.selected[0]?.sourceLastModified ?? T0)).toBe(DateTime.toEpochMillis(days(-1)))
   })
+  it("a higher-ranked record from another owner takes over a live key in place", () => {
+    const p0 = policy({ owners: ["ACME Corp", "Beta"] })
+    const { rows } = runOnce(plan, input({ candidates: [ip("1", "8.8.8.8", { threatAssessScore: 100 })], policy: p0 }))
+    const beta = ip("2", "8.8.8.8", { ownerName: "Beta", ownerId: "20", threatAssessScore: 900 })
+    const p = plan(input({ current: rows, candidates: [beta], policy: p0 }))
+    expect(p.selected.map((s) => s.source.ownerName)).toEqual(["Beta"])
+    expect(p.update.map((u) => u.payload.externalId)).toEqual(["threatconnect:2"])
+    expect(p.duplicate.map((d) => [d.source?.indicatorId, d.claimedBy])).toEqual([["1", "source"]])
+    expect(p.revoke).toEqual([])
+  })
+
+  it("the same record returned twice (the incremental overlap) counts once, the latest version wins", () => {
+    const older = ip("1", "8.8.8.8", { rating: 1, lastModified: days(-2) })
+    const newer = ip("1", "8.8.8.8", { rating: 5, lastModified: days(-1) })
+    const p = plan(input({ candidates: [newer, older] }))
+    expect(p.create.map((c) => c.payload.severity)).toEqual(["High"])
+    expect(p.duplicate).toEqual([])
+  })
+
+  it("a deferred key whose record is deselected is revoked without a Defender call", () => {
+    const p0 = policy({ indicatorReserveCount: 15_000 })
+    const { rows } = runOnce(plan, input({ candidates: [ip("1", "8.8.8.8")], policy: p0 }))
+    expect(rowOf(rows, "8.8.8.8")?.status).toBe("deferred")
+    const p = plan(input({ current: rows, candidates: [ip("1", "8.8.8.8", { ownerName: "Gone Corp" })], policy: p0 }))
+    expect(p.revoke.map((r) => [r.reason, r.defenderId])).toEqual([["deselected", null]])
+  })
+
+  it("records of types Defender has no indicator type for are skipped with a note", () => {
+    const p = plan(input({ candidates: [record({ type: "EmailAddress", summary: "x@example.com" })] }))
+    expect(p.create).toEqual([])
+    expect(p.notes).toEqual(["records of types Defender has no indicator type for were skipped: EmailAddress (1)"])
+  })
 })
