@@ -6,7 +6,7 @@ import { PGliteDialect } from "kysely-pglite-dialect"
 import { EventStoreError, type StoreInUse } from "@tisync/domain"
 import { acquireDataDirLock } from "./DataDirLock.js"
 import { migrateToLatest } from "./Migrations.js"
-import { SqlDatabase, type AnyTables } from "./SqlDatabase.js"
+import { SqlDatabase, type AnyTables, type TargetLockAttempt } from "./SqlDatabase.js"
 
 export interface PgliteOptions {
   /** Directory holding `pgdata/` and the process lock; `memory://` for a throwaway in-memory store. */
@@ -33,18 +33,19 @@ export const PgliteDatabaseLive = (options: PgliteOptions): Layer.Layer<SqlDatab
       )
       const db = new Kysely<AnyTables>({ dialect: new PGliteDialect(pglite) })
       yield* migrateToLatest(db)
-      const held = new Set<string>()
+      const held = new Map<string, string>()
       return SqlDatabase.of({
         kind: "pglite",
         db,
-        tryTargetLock: (targetId) =>
+        tryTargetLock: (targetId, runId) =>
           Effect.acquireRelease(
-            Effect.sync(() => {
-              if (held.has(targetId)) return false
-              held.add(targetId)
-              return true
+            Effect.sync((): TargetLockAttempt => {
+              const holder = held.get(targetId)
+              if (holder !== undefined) return { taken: false, holderRunId: holder }
+              held.set(targetId, runId)
+              return { taken: true }
             }),
-            (taken) => Effect.sync(() => (taken ? held.delete(targetId) : undefined))
+            (attempt) => Effect.sync(() => (attempt.taken ? held.delete(targetId) : undefined))
           )
       })
     })

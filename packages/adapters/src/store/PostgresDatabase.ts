@@ -17,6 +17,13 @@ const storeError = (operation: string) => (e: unknown) =>
 /** Namespaces tisync's advisory locks: (hashtext('tisync-target'), hashtext(target id)). */
 const LOCK_SQL = "SELECT pg_try_advisory_lock(hashtext('tisync-target'), hashtext($1)) AS taken"
 const UNLOCK_SQL = "SELECT pg_advisory_unlock(hashtext('tisync-target'), hashtext($1))"
+/** The holder writes its run id from the session that holds the lock, so readers can tell a live row. */
+const RECORD_HOLDER_SQL = `INSERT INTO target_locks (target_id, run_id, backend_pid) VALUES ($1, $2, pg_backend_pid())
+  ON CONFLICT (target_id) DO UPDATE SET run_id = excluded.run_id, backend_pid = excluded.backend_pid, acquired_at = now()`
+const RELEASE_HOLDER_SQL = "DELETE FROM target_locks WHERE target_id = $1 AND run_id = $2"
+/** A holder row counts only while its session still holds an advisory lock (a crashed run's row does not). */
+const HOLDER_SQL = `SELECT t.run_id FROM target_locks t WHERE t.target_id = $1 AND EXISTS (
+  SELECT 1 FROM pg_locks l WHERE l.pid = t.backend_pid AND l.locktype = 'advisory' AND l.granted)`
 
 export const PostgresDatabaseLive = (
   options: PostgresOptions
@@ -50,11 +57,25 @@ export const PostgresDatabaseLive = (
           })
       })
       const db = new Kysely<AnyTables>({ dialect: new PostgresDialect({ pool }) })
+      // The winner writes its row just after taking the lock: give it a moment before saying "unknown".
+      const holderOf = (targetId: string) =>
+        Effect.gen(function* () {
+          for (let attempt = 0; attempt < 40; attempt++) {
+            const result = yield* Effect.tryPromise({
+              try: () => pool.query<{ run_id: string }>(HOLDER_SQL, [targetId]),
+              catch: storeError("read lock holder")
+            })
+            const holder = result.rows[0]?.run_id
+            if (holder !== undefined) return holder
+            yield* Effect.sleep("50 millis")
+          }
+          return null
+        })
       yield* migrateToLatest(db)
       return SqlDatabase.of({
         kind: "postgres",
         db,
-        tryTargetLock: (targetId) =>
+        tryTargetLock: (targetId, runId) =>
           Effect.gen(function* () {
             const client = yield* Effect.acquireRelease(
               Effect.tryPromise({ try: () => pool.connect(), catch: storeError("lock target") }),
@@ -64,13 +85,20 @@ export const PostgresDatabaseLive = (
               try: () => client.query<{ taken: boolean }>(LOCK_SQL, [targetId]),
               catch: storeError("lock target")
             })
-            const taken = result.rows[0]?.taken === true
-            if (taken) {
-              yield* Effect.addFinalizer(() =>
-                Effect.promise(() => client.query(UNLOCK_SQL, [targetId])).pipe(Effect.ignore)
-              )
+            if (result.rows[0]?.taken !== true) {
+              return { taken: false, holderRunId: yield* holderOf(targetId) }
             }
-            return taken
+            yield* Effect.addFinalizer(() =>
+              Effect.promise(async () => {
+                await client.query(RELEASE_HOLDER_SQL, [targetId, runId])
+                await client.query(UNLOCK_SQL, [targetId])
+              }).pipe(Effect.ignore)
+            )
+            yield* Effect.tryPromise({
+              try: () => client.query(RECORD_HOLDER_SQL, [targetId, runId]),
+              catch: storeError("record lock holder")
+            })
+            return { taken: true }
           })
       })
     })

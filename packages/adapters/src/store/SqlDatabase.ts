@@ -2,6 +2,10 @@ import { Context, type Effect, type Scope } from "effect"
 import type { Kysely } from "kysely"
 import type { EventStoreError } from "@tisync/domain"
 
+export type TargetLockAttempt =
+  | { readonly taken: true }
+  | { readonly taken: false; readonly holderRunId: string | null }
+
 /** Tables are queried with raw SQL through Kysely's `sql` tag; the database type stays open. */
 export type AnyTables = Record<string, Record<string, unknown>>
 
@@ -15,9 +19,13 @@ export class SqlDatabase extends Context.Tag("@tisync/adapters/SqlDatabase")<
     readonly kind: "postgres" | "pglite"
     readonly db: Kysely<AnyTables>
     /**
-     * Tries the per-target lock for the lifetime of the scope: `true` when taken. On PostgreSQL it is a
-     * session advisory lock on a dedicated connection, released on close or when the process dies.
+     * Tries the per-target lock for the lifetime of the scope and records `runId` as its holder. On
+     * PostgreSQL it is a session advisory lock on a dedicated connection, released on close or when the
+     * process dies. When the lock is held elsewhere, returns the holder's run id (null if unknown).
      */
-    readonly tryTargetLock: (targetId: string) => Effect.Effect<boolean, EventStoreError, Scope.Scope>
+    readonly tryTargetLock: (
+      targetId: string,
+      runId: string
+    ) => Effect.Effect<TargetLockAttempt, EventStoreError, Scope.Scope>
   }
 >() {}

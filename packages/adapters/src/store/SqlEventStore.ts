@@ -179,31 +179,11 @@ export const makeSqlEventStore = Effect.gen(function* () {
       catch: toStoreError("read run")
     }).pipe(Effect.flatMap((r) => decodeRows(r.rows)))
 
-  const holderOf = (targetId: string) =>
-    Effect.tryPromise({
-      try: () => sql<{ run_id: string }>`SELECT run_id FROM target_locks WHERE target_id = ${targetId}`.execute(db),
-      catch: toStoreError("read lock holder")
-    }).pipe(Effect.map((r) => r.rows[0]?.run_id ?? null))
-
   const withTargetLock = <A, E, R>(targetId: string, runId: string, use: Effect.Effect<A, E, R>) =>
     Effect.scoped(
       Effect.gen(function* () {
-        const taken = yield* tryTargetLock(targetId)
-        if (!taken) {
-          const holderRunId = yield* holderOf(targetId)
-          return yield* Effect.fail(new TargetLocked({ targetId, holderRunId }))
-        }
-        yield* Effect.tryPromise({
-          try: () =>
-            sql`INSERT INTO target_locks (target_id, run_id, pid) VALUES (${targetId}, ${runId}, ${process.pid})
-                ON CONFLICT (target_id) DO UPDATE SET run_id = excluded.run_id, pid = excluded.pid, acquired_at = now()`.execute(db),
-          catch: toStoreError("record lock holder")
-        })
-        yield* Effect.addFinalizer(() =>
-          Effect.promise(() =>
-            sql`DELETE FROM target_locks WHERE target_id = ${targetId} AND run_id = ${runId}`.execute(db)
-          ).pipe(Effect.ignore)
-        )
+        const attempt = yield* tryTargetLock(targetId, runId)
+        if (!attempt.taken) return yield* Effect.fail(new TargetLocked({ targetId, holderRunId: attempt.holderRunId }))
         return yield* use
       })
     )
