@@ -1,1 +1,2 @@
 export * from "./projections/ProjectionRunner.js"
+export * from "./sync/index.js"
