@@ -1,0 +1,36 @@
+import { NodeHttpClient } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import {
+  DefenderIndicatorSinkLive,
+  MsalTokenProviderLive,
+  PgliteStoreLive,
+  PostgresStoreLive,
+  type DatabaseConfigError,
+  type StoreServices,
+  threatConnectConfigFromEnv,
+  threatConnectSourceNodeLayer,
+  UuidV7IdGeneratorLive
+} from "@tisync/adapters"
+import type { EventStoreError, StoreInUse } from "@tisync/domain"
+import type { DefenderTargetSettings, StoreSettings } from "../config/Environment.js"
+
+/** The event log and projections: PostgreSQL when TISYNC_DATABASE_URL is set, else embedded PGlite. */
+export const storeLayerOf = (
+  settings: StoreSettings
+): Layer.Layer<StoreServices, EventStoreError | StoreInUse | DatabaseConfigError> =>
+  settings.databaseUrl === null ? PgliteStoreLive(settings.dataDir) : PostgresStoreLive(settings.databaseUrl)
+
+/** ThreatConnect from TC_API_URL, TC_ACCESS_ID/TC_SECRET_KEY or TC_API_TOKEN (DESIGN §7). */
+export const sourceLayerFromEnv = Layer.unwrapEffect(Effect.map(threatConnectConfigFromEnv, threatConnectSourceNodeLayer))
+
+/**
+ * One Defender tenant: MSAL client credentials and the indicators API. Rate limits are per application
+ * and tenant (reference/defender-api.md §0), so the limiter key names both.
+ */
+export const sinkLayerOf = (settings: DefenderTargetSettings) =>
+  DefenderIndicatorSinkLive({
+    apiUrl: settings.apiUrl,
+    rateLimitKey: `${settings.apiUrl}|${settings.token.tenantId}|${settings.token.clientId}`
+  }).pipe(Layer.provide(MsalTokenProviderLive(settings.token)), Layer.provide(NodeHttpClient.layer))
+
+export const idLayer = UuidV7IdGeneratorLive

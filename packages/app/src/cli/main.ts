@@ -1,0 +1,41 @@
+import { Command } from "@effect/cli"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Cause, Effect, Exit } from "effect"
+import { commands } from "./Commands.js"
+import { exitCodeOf, ExitWith, isCliUsageError, messageOf } from "./ExitCode.js"
+
+const VERSION = "0.1.0"
+
+const cli = Command.run(Command.make("tisync").pipe(
+  Command.withDescription("sync ThreatConnect indicators into Microsoft Defender for Endpoint; every decision is an event"),
+  Command.withSubcommands(commands)
+), { name: "tisync", version: VERSION })
+
+/**
+ * Runs the CLI and turns the outcome into DESIGN §6's exit codes. Errors are printed once, to stderr,
+ * by message (ours never carry secrets).
+ */
+const main = Effect.suspend(() => cli(process.argv)).pipe(
+  Effect.provide(NodeContext.layer),
+  Effect.exit,
+  Effect.flatMap((exit) =>
+    Effect.sync(() => {
+      if (Exit.isSuccess(exit)) return 0
+      const failure = Cause.failureOption(exit.cause)
+      if (failure._tag === "Some") {
+        const error = failure.value
+        if (error instanceof ExitWith) return error.code
+        const code = exitCodeOf(error)
+        // @effect/cli has already printed its own usage errors.
+        if (!isCliUsageError(error)) process.stderr.write(`tisync: ${messageOf(error)}\n`)
+        return code
+      }
+      if (Cause.isInterruptedOnly(exit.cause)) return 130
+      process.stderr.write(`tisync: unexpected failure: ${Cause.pretty(exit.cause).split("\n")[0] ?? ""}\n`)
+      return 1
+    })
+  ),
+  Effect.flatMap((code) => Effect.sync(() => process.exit(code)))
+)
+
+NodeRuntime.runMain(main, { disableErrorReporting: true })
