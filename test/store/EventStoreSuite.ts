@@ -5,6 +5,7 @@ import {
   indicatorStreamId,
   type RecordedEvent,
   runStreamId,
+  TargetId,
   type StreamId
 } from "@tisync/domain"
 import { ipKey, mapped, runStarted, selected, submitted, testRunId, uniqueStream } from "../support/sampleEvents.js"
@@ -189,7 +190,7 @@ export const eventStoreSuite = <R>(
         const store = yield* EventStore
         const first = testRunId()
         const second = testRunId()
-        const target = `lock-${Math.random().toString(36).slice(2, 8)}`
+        const target = TargetId.make(`lock-${Math.random().toString(36).slice(2, 8)}`)
         const inner = yield* store
           .withTargetLock(target, first, Effect.either(store.withTargetLock(target, second, Effect.succeed("ran"))))
         expect(Either.isLeft(inner)).toBe(true)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer, Redacted } from "effect"
 import { PostgresStoreLive } from "@tisync/adapters"
-import { type Checkpoint, EventStore, type RecordedEvent, StreamId } from "@tisync/domain"
+import { type Checkpoint, EventStore, type RecordedEvent, StreamId, TargetId } from "@tisync/domain"
 import { freshPostgresDatabase, postgresAvailable } from "../support/postgres.js"
 import { ipKey, selected, testRunId } from "../support/sampleEvents.js"
 
@@ -83,7 +83,7 @@ describe.runIf(postgresAvailable)("EventStore races (postgres)", () => {
       const runB = testRunId()
       const hold = Effect.sleep("400 millis").pipe(Effect.as("ran"))
       const results = yield* Effect.all(
-        [Effect.either(a.withTargetLock("default", runA, hold)), Effect.either(b.withTargetLock("default", runB, hold))],
+        [Effect.either(a.withTargetLock(TargetId.make("default"), runA, hold)), Effect.either(b.withTargetLock(TargetId.make("default"), runB, hold))],
         { concurrency: 2 }
       )
       const winners = results.filter((r) => r._tag === "Right")
@@ -93,7 +93,7 @@ describe.runIf(postgresAvailable)("EventStore races (postgres)", () => {
       const winner = results[0]?._tag === "Right" ? runA : runB
       expect(losers[0]).toMatchObject({ _tag: "TargetLocked", targetId: "default", holderRunId: winner })
       // Released with the winner's session: the loser can now take it.
-      expect(yield* b.withTargetLock("default", runB, Effect.succeed("next"))).toBe("next")
+      expect(yield* b.withTargetLock(TargetId.make("default"), runB, Effect.succeed("next"))).toBe("next")
     }).pipe(Effect.scoped)
   )
 
