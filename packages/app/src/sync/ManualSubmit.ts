@@ -120,7 +120,7 @@ export const submitIndicator = (request: SubmitRequest) =>
       const foreign = listed.find(
         (i) => i.indicatorType === indicatorType && i.action === payload.action && i.id !== live?.defenderId && i.indicatorValue.toLowerCase() === value.toLowerCase()
       )
-      if (foreign !== undefined && live === null) {
+      if (foreign !== undefined) {
         const holder = foreign.createdByDisplayName ?? foreign.createdBy ?? "another app"
         const reason = `Defender already holds ${indicatorType} ${value} with action ${payload.action} from ${holder} (Defender id ${foreign.id}); it is not overwritten`
         yield* store.append({

@@ -89,6 +89,18 @@ interface SourceRead {
 }
 
 /**
+ * What an incremental run asks ThreatConnect for. The score, rating, confidence, false-positive and tag
+ * filters are left to the planner's re-check (`policyMismatches`): sent as TQL they would hide exactly the
+ * records that stopped matching since the last run, and an incremental run must revoke those (DESIGN §3
+ * "Deselection"). Owners and types stay in the query (changing them changes the policy hash: full run).
+ * A raw `tql` cannot be split this way; with one, deselection is found by full runs (and deletions).
+ */
+export const deselectionQueryPolicy = (policy: Policy): Policy =>
+  policy.tql !== null
+    ? policy
+    : { ...policy, tags: [], minThreatAssessScore: null, minThreatRating: null, minConfidence: null, maxFalsePositives: null }
+
+/**
  * Candidates first, deletions after them: a deletion stamped before the new watermark then happened
  * before this read finished, so the next run (reading deletions from that watermark) cannot miss it.
  */
@@ -96,7 +108,7 @@ const readSource = (policy: Policy, window: RunWindow) =>
   Effect.gen(function* () {
     const source = yield* IndicatorSource
     const folded = yield* Stream.runFold(
-      source.indicators({ policy, since: window.since }),
+      source.indicators({ policy: window.mode === "incremental" ? deselectionQueryPolicy(policy) : policy, since: window.since }),
       { candidates: new Array<SourceIndicator>(), rejected: new Array<SourceRecordRejected>(), max: null as DateTime.Utc | null },
       (acc, item) => {
         if (item._tag === "Indicator") {

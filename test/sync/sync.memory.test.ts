@@ -1,0 +1,4 @@
+import { syncScenarios } from "./SyncScenarios.js"
+import { memoryWorld } from "./SyncWorld.js"
+
+syncScenarios("in-memory store, source and sink fakes", memoryWorld)
