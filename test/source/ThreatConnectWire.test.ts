@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Either, FastCheck as fc } from "effect"
-import { ThreatConnectJson, ThreatConnectWire } from "@tisync/adapters"
+import { ThreatConnectJson, ThreatConnectJsonSplitter, ThreatConnectWire } from "@tisync/adapters"
 
 describe("lossless JSON parsing", () => {
   it("keeps 9007199254918487 and 9007199254918489 distinct (plain JSON.parse merges them)", () => {
@@ -52,5 +52,48 @@ describe("indicator decoding", () => {
   it("keys with spaces are tolerated (other types pass through for the mapper to reject)", () => {
     const r = ThreatConnectWire.decodeIndicator({ ...base, type: "Registry Key", summary: "HKLM\\x", "Key Name": "HKLM\\x" })
     expect(Either.isRight(r) && r.right.type).toBe("Registry Key")
+  })
+})
+
+describe("incremental page splitting", () => {
+  const splitAll = (text: string, cuts: ReadonlyArray<number>) => {
+    const bytes = Buffer.from(text, "utf8")
+    const splitter = new ThreatConnectJsonSplitter.JsonArraySplitter("data")
+    const elements: Array<string> = []
+    let last = 0
+    for (const cut of [...new Set(cuts.map((c) => Math.min(c, bytes.length)))].sort((a, b) => a - b)) {
+      elements.push(...splitter.push(bytes.subarray(last, cut)))
+      last = cut
+    }
+    elements.push(...splitter.push(bytes.subarray(last)))
+    return { envelope: JSON.parse(splitter.end()), elements: elements.map((e) => JSON.parse(e)) }
+  }
+
+  it("splits the data array, keeps the envelope, quotes big ids, across any chunk boundaries", () => {
+    const text = `{"next":"http://x/?a=[1,2]","data":[ {"id":12345678901234567,"a":[1,{"b":"]\\",ü€"}],"n":-1.5e3} , 2, "s,]", [3,[4]], null, 9007199254918489 ],"status":"Success","count":3}`
+    const expected = {
+      envelope: { next: "http://x/?a=[1,2]", data: [], status: "Success", count: 3 },
+      elements: [{ id: "12345678901234567", a: [1, { b: `]",ü€` }], n: -1500 }, 2, "s,]", [3, [4]], null, "9007199254918489"]
+    }
+    expect(splitAll(text, [])).toEqual(expected)
+    const bytes = Buffer.byteLength(text)
+    for (let cut = 1; cut < bytes; cut++) expect(splitAll(text, [cut])).toEqual(expected)
+  })
+
+  it.prop(
+    "agrees with the whole-document lossless parse for any data array (big integers included), any chunking",
+    [fc.array(fc.jsonValue(), { maxLength: 8 }), fc.array(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), { maxLength: 3 }), fc.array(fc.nat(400), { maxLength: 6 })],
+    ([data, bigs, cuts]) => {
+      const text = `{"status":"Success","data":[${[...data.map((d) => JSON.stringify(d)), ...bigs.map(String)].join(",")}],"next":"n"}`
+      const whole = ThreatConnectJson.parseLosslessJson(text)
+      expect(splitAll(text, cuts)).toEqual({ envelope: { status: "Success", data: [], next: "n" }, elements: typeof whole === "object" && whole !== null && "data" in whole ? whole.data : null })
+    },
+    { fastCheck: { numRuns: 300 } }
+  )
+
+  it("an incomplete document is refused", () => {
+    const splitter = new ThreatConnectJsonSplitter.JsonArraySplitter("data")
+    splitter.push(Buffer.from(`{"data":[{"id":1},{"id":`))
+    expect(() => splitter.end()).toThrow(/incomplete/)
   })
 })

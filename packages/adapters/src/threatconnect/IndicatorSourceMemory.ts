@@ -117,7 +117,7 @@ export const IndicatorSourceMemory: Layer.Layer<IndicatorSource | IndicatorSourc
           const rejected = s.rejected
             .filter((r) => since === null || DateTime.greaterThanOrEqualTo(r.lastModified, since))
             .map((r) => SourceItem.Rejected({ rejection: r.rejection }))
-          return Stream.fromIterable([...selected, ...rejected])
+          return Stream.fromIterable([...selected, ...rejected]).pipe(Stream.rechunk(1_000))
         })
       )
     }
@@ -132,7 +132,7 @@ export const IndicatorSourceMemory: Layer.Layer<IndicatorSource | IndicatorSourc
             .filter((r) => !r.active && DateTime.greaterThanOrEqualTo(r.lastModified, since))
             .sort(byLastModifiedThenId)
             .map((r) => ({ ownerName: r.ownerName, type: r.type, summary: r.summary, deletedAt: r.lastModified, reason: "deactivated", indicatorId: r.id }))
-          return Stream.fromIterable([...deleted, ...deactivated])
+          return Stream.fromIterable([...deleted, ...deactivated]).pipe(Stream.rechunk(1_000))
         })
       )
 

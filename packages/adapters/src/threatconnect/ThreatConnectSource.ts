@@ -16,10 +16,13 @@ import {
   SourceUnavailableError,
   type SourceConfigError,
   type SourceDeletion,
-  type SourceError
+  type SourceError,
+  type SourceIndicator,
+  type SourceRecordRejected
 } from "@tisync/domain"
 import { hmacAuthorization, encodeQueryComponent } from "./HmacSignature.js"
 import { deactivationOf, decodeDeletion, decodeErrorBody, decodeIndicator, decodePage } from "./IndicatorDecoder.js"
+import { JsonArraySplitter } from "./JsonArraySplitter.js"
 import { parseLosslessJson } from "./LosslessJson.js"
 import {
   resolveThreatConnectConfig,
@@ -48,12 +51,13 @@ class Transient extends Data.TaggedError("Transient")<{
 
 type AttemptError = Transient | SourceError
 
-interface Page {
-  readonly items: ReadonlyArray<unknown>
-  readonly next: URL | null
-}
 
 const RETRYABLE_STATUS = new Set([500, 502, 503, 504])
+/**
+ * Items leave the adapter in chunks of at most this size, not one 10,000-item chunk per page: Effect's
+ * `Stream.runFold` sink recurses once per element of a chunk and overflows the stack on chunks that large.
+ */
+export const SOURCE_CHUNK_SIZE = 1_000
 const ERROR_BODY_LIMIT = 64 * 1024
 
 const describeTransport = (error: HttpClientError.HttpClientError): string => {
@@ -84,6 +88,18 @@ const buildUrl = (base: URL, path: string, params: ReadonlyArray<readonly [strin
   return new URL(`${base.origin}${base.pathname}${path}${query === "" ? "" : `?${query}`}`)
 }
 
+const RAW_ID = /"id"\s*:\s*"?(-?\d{1,20})/
+
+/** One record's JSON text to a value; a record that is not JSON is reported, with its id when one is visible. */
+const parseRecord = (text: string): Either.Either<unknown, string> =>
+  Either.try({ try: () => JSON.parse(text), catch: () => "the record is not valid JSON" })
+
+const decodeRecord = (text: string): Either.Either<SourceIndicator, SourceRecordRejected> =>
+  Either.match(parseRecord(text), {
+    onLeft: (reason) => Either.left({ rawId: RAW_ID.exec(text)?.[1] ?? null, reason }),
+    onRight: decodeIndicator
+  })
+
 export type IndicatorSourceService = typeof IndicatorSource.Service
 
 export const makeThreatConnectSource = (
@@ -93,11 +109,16 @@ export const makeThreatConnectSource = (
     const cfg = yield* resolveThreatConnectConfig(config)
     const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerPropagation(false))
     const requests = yield* Ref.make(0)
-    const getJson = makeGetJson(cfg, client, requests)
-    const fetchPage = makeFetchPage(cfg, getJson)
-    const pages = (first: URL, tql: string | null): Stream.Stream<ReadonlyArray<unknown>, SourceError> =>
+    const fetchPage = makeFetchPage(cfg, makeGet(cfg, client, requests))
+    // Pages are fetched one at a time as the consumer pulls. Each page's records are split out of the body
+    // and decoded while it arrives (JsonArraySplitter), so the largest thing held is one page of decoded
+    // records; they leave in flat chunks of SOURCE_CHUNK_SIZE.
+    const records = <A>(first: URL, tql: string | null, decode: (record: string) => A): Stream.Stream<A, SourceError> =>
       Stream.paginateEffect(first, (url) =>
-        fetchPage(url, tql).pipe(Effect.map((page) => [page.items, Option.fromNullable(page.next)] as const))
+        fetchPage(url, tql, decode).pipe(Effect.map((page) => [page.items, Option.fromNullable(page.next)] as const))
+      ).pipe(
+        Stream.mapConcatChunk((items) => Chunk.unsafeFromArray(items)),
+        Stream.rechunk(SOURCE_CHUNK_SIZE)
       )
 
     const listUrl = (tql: string, fields: ReadonlyArray<string>) =>
@@ -112,17 +133,11 @@ export const makeThreatConnectSource = (
     const indicators: IndicatorSourceService["indicators"] = ({ policy, since }) => {
       const query = buildTql(policy, since)
       if (query._tag === "MatchesNothing") return Stream.empty
-      return pages(listUrl(query.tql, cfg.fields), query.tql).pipe(
-        Stream.mapConcatChunk((items) =>
-          Chunk.fromIterable(
-            items.map((raw) =>
-              Either.match(decodeIndicator(raw), {
-                onLeft: (rejection) => SourceItem.Rejected({ rejection }),
-                onRight: (indicator) => SourceItem.Indicator({ indicator })
-              })
-            )
-          )
-        )
+      return records(listUrl(query.tql, cfg.fields), query.tql, (text) =>
+        Either.match(decodeRecord(text), {
+          onLeft: (rejection) => SourceItem.Rejected({ rejection }),
+          onRight: (indicator) => SourceItem.Indicator({ indicator })
+        })
       )
     }
 
@@ -135,10 +150,9 @@ export const makeThreatConnectSource = (
             ["resultStart", "0"],
             ["resultLimit", String(cfg.resultLimit)]
           ])
-          return pages(url, null).pipe(
-            Stream.mapConcat((items) => items),
-            Stream.mapEffect((raw) =>
-              Either.match(decodeDeletion(raw, listedAt), {
+          return records(url, null, (text) => Either.flatMap(parseRecord(text), (raw) => decodeDeletion(raw, listedAt))).pipe(
+            Stream.mapEffect((decoded) =>
+              Either.match(decoded, {
                 onLeft: (reason) => Effect.as(Effect.logWarning(`ThreatConnect deleted item skipped: ${reason}`), Option.none()),
                 onRight: (d) => Effect.succeed(Option.some(d))
               })
@@ -152,10 +166,9 @@ export const makeThreatConnectSource = (
     // explicitly is how deactivated ones are found (whether real TC honours it is UNCONFIRMED, §2a).
     const deactivated = (since: DateTime.Utc): Stream.Stream<SourceDeletion, SourceError> => {
       const tql = `indicatorActive = false AND ${lastModifiedClause(since)}`
-      return pages(listUrl(tql, []), tql).pipe(
-        Stream.mapConcat((items) => items),
-        Stream.mapEffect((raw) =>
-          Either.match(decodeIndicator(raw), {
+      return records(listUrl(tql, []), tql, decodeRecord).pipe(
+        Stream.mapEffect((decoded) =>
+          Either.match(decoded, {
             onLeft: (r) => Effect.as(Effect.logWarning(`ThreatConnect deactivated record ${r.rawId} skipped: ${r.reason}`), Option.none()),
             onRight: (i) => Effect.succeed(Option.some(deactivationOf(i)))
           })
@@ -171,8 +184,8 @@ export const makeThreatConnectSource = (
     })
   })
 
-/** One GET with auth, retries, size bound and status mapping; the body parsed losslessly. */
-const makeGetJson = (cfg: ResolvedThreatConnectConfig, client: HttpClient.HttpClient, requests: Ref.Ref<number>) => {
+/** One GET with auth, retries, size bound and status mapping; `onOk` reads the body of a 200. */
+const makeGet = (cfg: ResolvedThreatConnectConfig, client: HttpClient.HttpClient, requests: Ref.Ref<number>) => {
   const authHeaders = (pathAndQuery: string, method: string, timestamp: number): Record<string, string> =>
     cfg.auth._tag === "Hmac"
       ? {
@@ -181,46 +194,18 @@ const makeGetJson = (cfg: ResolvedThreatConnectConfig, client: HttpClient.HttpCl
         }
       : { authorization: `TC-Token ${Redacted.value(cfg.auth.token)}`, timestamp: String(timestamp) }
 
-  const readBody = (
-    response: HttpClientResponse.HttpClientResponse,
-    method: string,
-    path: string,
-    limit: number
-  ): Effect.Effect<string, Transient | SourceResponseTooLarge> => {
-    const declared = Number(response.headers["content-length"])
-    if (Number.isFinite(declared) && declared > limit) {
-      return Effect.fail(new SourceResponseTooLarge({ method, path, limitBytes: limit }))
-    }
-    return Stream.runFoldEffect(response.stream, { chunks: new Array<Uint8Array>(), size: 0 }, (acc, chunk) => {
-      acc.size += chunk.length
-      if (acc.size > limit) return Effect.fail(new SourceResponseTooLarge({ method, path, limitBytes: limit }))
-      acc.chunks.push(chunk)
-      return Effect.succeed(acc)
-    }).pipe(
-      Effect.map((acc) => Buffer.concat(acc.chunks, acc.size).toString("utf8")),
-      Effect.catchTag("ResponseError", (e) =>
-        Effect.fail(new Transient({ status: null, detail: `connection lost while reading the body: ${describeTransport(e)}`, retryAfter: null }))
-      )
-    )
-  }
-
-  const interpret = (
+  const interpret = <A>(
     method: string,
     path: string,
     tql: string | null,
     response: HttpClientResponse.HttpClientResponse,
-    nowMillis: number
-  ): Effect.Effect<unknown, AttemptError> =>
+    nowMillis: number,
+    onOk: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, AttemptError>
+  ): Effect.Effect<A, AttemptError> =>
     Effect.gen(function* () {
       const status = response.status
-      if (status === 200) {
-        const text = yield* readBody(response, method, path, cfg.maxResponseBytes)
-        return yield* Effect.try({
-          try: () => parseLosslessJson(text),
-          catch: () => new SourceProtocolError({ method, path, status, detail: "the body is not JSON" })
-        })
-      }
-      const serverMessage = serverMessageOf(status, yield* readBody(response, method, path, ERROR_BODY_LIMIT))
+      if (status === 200) return yield* onOk(response)
+      const serverMessage = serverMessageOf(status, yield* readText(response, method, path, ERROR_BODY_LIMIT))
       if (status === 400 && tql !== null) return yield* new SourceQueryError({ method, path, tql, serverMessage })
       if (status === 401) return yield* new SourceAuthError({ method, path, serverMessage })
       if (status === 403) return yield* new SourcePermissionError({ method, path, serverMessage })
@@ -247,7 +232,11 @@ const makeGetJson = (cfg: ResolvedThreatConnectConfig, client: HttpClient.HttpCl
     )
   )
 
-  return (url: URL, tql: string | null): Effect.Effect<unknown, SourceError> =>
+  return <A>(
+    url: URL,
+    tql: string | null,
+    onOk: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, AttemptError>
+  ): Effect.Effect<A, SourceError> =>
     Effect.suspend(() => {
       const method = "GET"
       const path = url.pathname
@@ -263,7 +252,7 @@ const makeGetJson = (cfg: ResolvedThreatConnectConfig, client: HttpClient.HttpCl
         const response = yield* client.execute(request).pipe(
           Effect.catchAll((e) => Effect.fail(new Transient({ status: null, detail: describeTransport(e), retryAfter: null })))
         )
-        return yield* interpret(method, path, tql, response, nowMillis)
+        return yield* interpret(method, path, tql, response, nowMillis, onOk)
       }).pipe(
         Effect.timeoutFail({
           duration: cfg.requestTimeout,
@@ -279,26 +268,93 @@ const makeGetJson = (cfg: ResolvedThreatConnectConfig, client: HttpClient.HttpCl
     })
 }
 
-/** One page: envelope checked, `next` resolved and confined to the configured origin. */
+const lostConnection = (e: HttpClientError.ResponseError) =>
+  new Transient({ status: null, detail: `connection lost while reading the body: ${describeTransport(e)}`, retryAfter: null })
+
+const tooLarge = (response: HttpClientResponse.HttpClientResponse, method: string, path: string, limit: number) => {
+  const declared = Number(response.headers["content-length"])
+  return Number.isFinite(declared) && declared > limit ? new SourceResponseTooLarge({ method, path, limitBytes: limit }) : null
+}
+
+/** A (small) body as text, bounded. */
+const readText = (
+  response: HttpClientResponse.HttpClientResponse,
+  method: string,
+  path: string,
+  limit: number
+): Effect.Effect<string, Transient | SourceResponseTooLarge> => {
+  const declared = tooLarge(response, method, path, limit)
+  if (declared !== null) return Effect.fail(declared)
+  return Stream.runFoldEffect(response.stream, { chunks: new Array<Uint8Array>(), size: 0 }, (acc, chunk) => {
+    acc.size += chunk.length
+    if (acc.size > limit) return Effect.fail(new SourceResponseTooLarge({ method, path, limitBytes: limit }))
+    acc.chunks.push(chunk)
+    return Effect.succeed(acc)
+  }).pipe(
+    Effect.map((acc) => Buffer.concat(acc.chunks, acc.size).toString("utf8")),
+    Effect.catchTag("ResponseError", (e) => Effect.fail(lostConnection(e)))
+  )
+}
+
+/**
+ * A page body, bounded: records split out of `data` and decoded as the bytes arrive; the rest of the
+ * envelope (status, next) as text.
+ */
+const readPage = <A>(
+  response: HttpClientResponse.HttpClientResponse,
+  method: string,
+  path: string,
+  limit: number,
+  decode: (record: string) => A
+): Effect.Effect<{ readonly items: ReadonlyArray<A>; readonly envelope: string }, AttemptError> => {
+  const declared = tooLarge(response, method, path, limit)
+  if (declared !== null) return Effect.fail(declared)
+  const splitter = new JsonArraySplitter("data")
+  const items: Array<A> = []
+  let size = 0
+  const notJson = () => new SourceProtocolError({ method, path, status: 200, detail: "the body is not a JSON object with a data array" })
+  return Stream.runForEach(response.stream, (chunk): Effect.Effect<void, SourceResponseTooLarge | SourceProtocolError> => {
+    size += chunk.length
+    if (size > limit) return Effect.fail(new SourceResponseTooLarge({ method, path, limitBytes: limit }))
+    return Effect.try({
+      try: () => {
+        for (const text of splitter.push(chunk)) items.push(decode(text))
+      },
+      catch: notJson
+    })
+  }).pipe(
+    Effect.catchTag("ResponseError", (e) => Effect.fail(lostConnection(e))),
+    Effect.flatMap(() => Effect.try({ try: () => ({ items, envelope: splitter.end() }), catch: notJson }))
+  )
+}
+
+interface Page<A> {
+  readonly items: ReadonlyArray<A>
+  readonly next: URL | null
+}
+
+/** One page: body decoded, envelope checked, `next` resolved and confined to the configured origin. */
 const makeFetchPage =
-  (cfg: ResolvedThreatConnectConfig, getJson: (url: URL, tql: string | null) => Effect.Effect<unknown, SourceError>) =>
-  (url: URL, tql: string | null): Effect.Effect<Page, SourceError> =>
+  (cfg: ResolvedThreatConnectConfig, get: ReturnType<typeof makeGet>) =>
+  <A>(url: URL, tql: string | null, decode: (record: string) => A): Effect.Effect<Page<A>, SourceError> =>
     Effect.gen(function* () {
-      const body = yield* getJson(url, tql)
-      const page = decodePage(body)
-      if (Either.isLeft(page)) {
-        return yield* new SourceProtocolError({ method: "GET", path: url.pathname, status: 200, detail: "not a success envelope with a data array" })
-      }
+      const { items, envelope } = yield* get(url, tql, (response) => readPage(response, "GET", url.pathname, cfg.maxResponseBytes, decode))
+      const protocolError = (detail: string) => new SourceProtocolError({ method: "GET", path: url.pathname, status: 200, detail })
+      const page = Either.flatMap(
+        Either.try({ try: () => parseLosslessJson(envelope), catch: () => "not JSON" }),
+        (body) => Either.mapLeft(decodePage(body), () => "not a success envelope with a data array")
+      )
+      if (Either.isLeft(page)) return yield* protocolError(page.left)
       const nextLink = page.right.next
-      if (nextLink === undefined || nextLink === null || nextLink === "") return { items: page.right.data, next: null }
+      if (nextLink === undefined || nextLink === null || nextLink === "") return { items, next: null }
       const next = yield* Effect.try({
         try: () => new URL(nextLink, cfg.base),
-        catch: () => new SourceProtocolError({ method: "GET", path: url.pathname, status: 200, detail: "the next link is not a URL" })
+        catch: () => protocolError("the next link is not a URL")
       })
       if (next.origin !== cfg.base.origin) {
         return yield* new SourceNextLinkRefused({ linkOrigin: next.origin, expectedOrigin: cfg.base.origin })
       }
-      return { items: page.right.data, next }
+      return { items, next }
     })
 
 /** The adapter as a Layer over any HttpClient. */
