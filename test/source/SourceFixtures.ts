@@ -11,7 +11,8 @@ import {
   threatConnectSimulatorLayer,
   type ThreatConnectAuth,
   type ThreatConnectConfig,
-  type ThreatConnectSimulator
+  type ThreatConnectSimulator,
+  type ThreatConnectSimulatorOptions
 } from "@tisync/adapters"
 import { IndicatorSource, SourceIndicatorId, type SourceIndicator } from "@tisync/domain"
 import { SourceFixture, type FixtureRecord } from "./IndicatorSourceConformance.js"
@@ -146,10 +147,13 @@ const simulatorFixture = Layer.effect(
 )
 
 /** The adapter (resultLimit 7, so the suite pages) against a fresh simulator. */
-export const simulatorImplementation = (auth: ThreatConnectAuth): Layer.Layer<IndicatorSource | SourceFixture | ThreatConnectSimulatorService> => {
+export const simulatorImplementation = (
+  auth: ThreatConnectAuth,
+  simOptions: ThreatConnectSimulatorOptions = {}
+): Layer.Layer<IndicatorSource | SourceFixture | ThreatConnectSimulatorService> => {
   const source = Layer.effect(
     IndicatorSource,
     Effect.flatMap(ThreatConnectSimulatorService, (sim) => makeThreatConnectSource(adapterConfig(sim, { auth })).pipe(Effect.orDie))
   ).pipe(Layer.provide(NodeHttpClient.layer))
-  return Layer.mergeAll(source, simulatorFixture).pipe(Layer.provideMerge(threatConnectSimulatorLayer()))
+  return Layer.mergeAll(source, simulatorFixture).pipe(Layer.provideMerge(threatConnectSimulatorLayer(simOptions)))
 }
