@@ -1,4 +1,6 @@
+import { demoCommand } from "./DemoCommand.js"
 import { statusCommand } from "./StatusCommand.js"
 import { migrateCommand, replayCommand } from "./StoreCommands.js"
+import { planCommand, syncCommand } from "./SyncCommand.js"
 
-export const commands = [statusCommand, migrateCommand, replayCommand] as const
+export const commands = [syncCommand, planCommand, statusCommand, replayCommand, migrateCommand, demoCommand] as const

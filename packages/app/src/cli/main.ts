@@ -38,4 +38,4 @@ const main = Effect.suspend(() => cli(process.argv)).pipe(
   Effect.flatMap((code) => Effect.sync(() => process.exit(code)))
 )
 
-NodeRuntime.runMain(main, { disableErrorReporting: true })
+NodeRuntime.runMain(main, { disableErrorReporting: true, disablePrettyLogger: true })
