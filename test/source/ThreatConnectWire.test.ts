@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { DateTime, Either, FastCheck as fc } from "effect"
+import { DateTime, Either, FastCheck as fc, Schema } from "effect"
 import { ThreatConnectJson, ThreatConnectJsonSplitter, ThreatConnectWire } from "@tisync/adapters"
 
 describe("lossless JSON parsing", () => {
@@ -48,6 +48,73 @@ describe("indicator decoding", () => {
     const r = ThreatConnectWire.decodeIndicator({ ...base, type: "File", summary: "not-a-hash" })
     expect(Either.isLeft(r) && r.left.reason).toContain("File")
   })
+
+  const maybe = <A>(arb: fc.Arbitrary<A>) => fc.oneof(fc.constant(undefined), fc.constant(null), arb)
+  const instant = fc.oneof(
+    fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+    fc.constantFrom("2021-10-26T12:40:00Z", "2021-10-26T12:40:00+02:00", "2021-10-26 12:40:00", "bad", "2021-02-30T00:00:00Z"),
+    fc.integer()
+  )
+  const list = <A>(item: fc.Arbitrary<A>) => maybe(fc.oneof(fc.record({ data: fc.array(item, { maxLength: 3 }) }), fc.constant({}), fc.constant({ data: "x" })))
+  const arbRaw = fc.record(
+    {
+      id: fc.oneof(fc.constant("9007199254918487"), fc.integer(), fc.double(), fc.constantFrom("x", "12a", "-5"), fc.constant(null)),
+      ownerId: fc.oneof(fc.integer({ min: 0 }), fc.constant("9007199254740993"), fc.constant(1.5)),
+      ownerName: fc.oneof(fc.string(), fc.integer()),
+      type: fc.oneof(fc.constantFrom("Host", "File", "Address", "URL", "CIDR"), fc.integer()),
+      summary: maybe(fc.oneof(fc.string(), fc.constant("F5A2496CF66CB8CFFE66CB1B27D7DEDE"), fc.integer())),
+      dateAdded: instant,
+      lastModified: instant,
+      active: fc.oneof(fc.constant(undefined), fc.boolean(), fc.constant("yes")),
+      rating: maybe(fc.oneof(fc.integer({ min: 0, max: 5 }), fc.double(), fc.constantFrom("3.00", "x"))),
+      confidence: maybe(fc.oneof(fc.integer({ min: 0, max: 100 }), fc.string())),
+      threatAssessScore: maybe(fc.integer()),
+      falsePositives: maybe(fc.oneof(fc.nat(), fc.boolean())),
+      md5: maybe(fc.oneof(fc.hexaString({ minLength: 32, maxLength: 32 }), fc.integer())),
+      tags: list(fc.oneof(fc.record({ name: fc.string() }), fc.record({ name: fc.integer() }), fc.constant("t"))),
+      attributes: list(fc.record({ type: fc.oneof(fc.string(), fc.constant(1)), value: fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null)) })),
+      securityLabels: list(fc.record({ name: fc.string() }))
+    },
+    { requiredKeys: [] }
+  )
+
+  it.prop("the fast path decodes exactly as the WireIndicator Schema, or leaves the record to it", [arbRaw], ([raw]) => {
+    const fast = ThreatConnectWire.decodeWireFast(raw)
+    const slow = Schema.decodeUnknownEither(ThreatConnectWire.WireIndicator)(raw)
+    if (fast !== undefined) {
+      expect(Either.isRight(slow)).toBe(true)
+      if (Either.isRight(slow)) expect(JSON.parse(JSON.stringify(fast))).toEqual(JSON.parse(JSON.stringify(slow.right)))
+    }
+    // a record the adapter accepts is one the Schema accepts
+    if (Either.isRight(ThreatConnectWire.decodeIndicator(raw))) expect(Either.isRight(slow)).toBe(true)
+  }, { fastCheck: { numRuns: 1000 } })
+
+  const arbCanonical = fc.record({
+    id: fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }).map(String), fc.nat()),
+    ownerId: fc.nat(),
+    ownerName: fc.string(),
+    type: fc.constantFrom("Host", "Address", "URL", "File"),
+    summary: fc.string(),
+    dateAdded: fc.date({ min: new Date(0), max: new Date(Date.UTC(9999, 0)), noInvalidDate: true }).map((d) => d.toISOString().replace(/\.\d{3}Z$/, "Z")),
+    lastModified: fc.date({ min: new Date(0), max: new Date(Date.UTC(9999, 0)), noInvalidDate: true }).map((d) => d.toISOString()),
+    active: fc.boolean(),
+    rating: fc.integer({ min: 0, max: 5 }),
+    confidence: fc.integer({ min: 0, max: 100 }),
+    threatAssessScore: fc.integer({ min: 0, max: 1000 }),
+    falsePositives: fc.nat(9),
+    webLink: fc.string(),
+    md5: fc.hexaString({ minLength: 32, maxLength: 32 }),
+    tags: fc.record({ data: fc.array(fc.record({ id: fc.nat(), name: fc.string() }), { maxLength: 3 }) }),
+    attributes: fc.record({ data: fc.array(fc.record({ type: fc.string(), value: fc.oneof(fc.string(), fc.integer(), fc.boolean()) }), { maxLength: 3 }) }),
+    securityLabels: fc.record({ data: fc.array(fc.record({ name: fc.string(), color: fc.string() }), { maxLength: 2 }) })
+  }, { requiredKeys: ["id", "ownerId", "ownerName", "type", "dateAdded", "lastModified"] })
+
+  it.prop("canonical records take the fast path and decode exactly as the Schema", [arbCanonical], ([raw]) => {
+    const fast = ThreatConnectWire.decodeWireFast(raw)
+    const slow = Schema.decodeUnknownEither(ThreatConnectWire.WireIndicator)(raw)
+    expect(fast).toBeDefined()
+    expect(Either.isRight(slow) && JSON.parse(JSON.stringify(slow.right))).toEqual(JSON.parse(JSON.stringify(fast)))
+  }, { fastCheck: { numRuns: 500 } })
 
   it("keys with spaces are tolerated (other types pass through for the mapper to reject)", () => {
     const r = ThreatConnectWire.decodeIndicator({ ...base, type: "Registry Key", summary: "HKLM\\x", "Key Name": "HKLM\\x" })

@@ -116,7 +116,10 @@ export class JsonArraySplitter {
           q = b.indexOf(QUOTE, q + 1)
         }
         if (q < 0) break // string cut by the chunk boundary
-        if (this.depth === 1) this.pendingKey = JSON.parse(b.toString("utf8", i, q + 1))
+        if (this.depth === 1) {
+          const key: unknown = JSON.parse(b.toString("utf8", i, q + 1))
+          this.pendingKey = typeof key === "string" ? key : null
+        }
         else if (this.inArray && this.depth === 2 && this.elementStart < 0) this.elementStart = i
         i = q + 1
       } else if (isDigit(c) || c === MINUS) {
