@@ -14,7 +14,7 @@ import {
   TargetLocked,
   WrongExpectedVersion
 } from "@tisync/domain"
-import { decodeInt8, decodeInt8String } from "./Int8.js"
+import { decodeInt8 } from "./Int8.js"
 import { sqlState, toStoreError } from "./SqlErrors.js"
 import { SqlDatabase } from "./SqlDatabase.js"
 
@@ -29,34 +29,51 @@ interface EventRow {
   readonly recorded_at: Date
 }
 
-const EVENT_COLUMNS = sql`global_position, transaction_id::text AS transaction_id, stream_id, version, type, schema_version, data, recorded_at`
+/**
+ * int8/xid8 columns come back as decimal text from both engines (pg and PGlite), so one cheap Schema
+ * (a digit string) checks them all. NB: the aliases shadow the column names, so every ORDER BY below
+ * names `events.<column>`: an unqualified `ORDER BY transaction_id` would sort by the text alias
+ * ("1000" < "999"), use no index, and let a reader skip a transaction whose id has fewer digits.
+ */
+const EVENT_COLUMNS = sql`global_position::text AS global_position, transaction_id::text AS transaction_id, stream_id,
+  version::text AS version, type, schema_version, data, recorded_at`
+
+/** An int8 written out in decimal: at most 15 digits keeps it a safe JS integer (positions, versions). */
+const SafeDigits = Schema.String.pipe(Schema.pattern(/^\d{1,15}$/))
+/** An xid8 (64-bit transaction id) in decimal: kept as a string, never a JS number. */
+const Xid8Digits = Schema.String.pipe(Schema.pattern(/^\d{1,20}$/))
+const decodeSafeDigits = Schema.decodeUnknownEither(SafeDigits)
+const decodeXid8Digits = Schema.decodeUnknownEither(Xid8Digits)
 
 const ConflictDetail = Schema.parseJson(
   Schema.Struct({ streamId: Schema.String, expected: Schema.Number, actual: Schema.Number })
 )
 
+const rowError = (row: EventRow, reason: string) =>
+  new EventDecodeError({
+    streamId: row.stream_id,
+    version: Number(row.version),
+    globalPosition: String(row.global_position),
+    eventType: row.type,
+    reason
+  })
+
 const decodeRow = (row: EventRow): Either.Either<RecordedEvent, EventDecodeError> => {
-  const version = decodeInt8(row.version)
-  const position = decodeInt8String(row.global_position)
-  return decodeStoredEvent(row.type, row.schema_version, row.data).pipe(
-    Either.mapLeft(
-      (reason) =>
-        new EventDecodeError({
-          streamId: row.stream_id,
-          version,
-          globalPosition: position,
-          eventType: row.type,
-          reason
-        })
-    ),
-    Either.map((event) => ({
-      streamId: StreamId.make(row.stream_id),
-      version,
-      checkpoint: { transactionId: decodeInt8String(row.transaction_id), position },
-      recordedAt: row.recorded_at,
-      event
-    }))
-  )
+  const version = decodeSafeDigits(row.version)
+  const position = decodeSafeDigits(row.global_position)
+  const transactionId = decodeXid8Digits(row.transaction_id)
+  if (Either.isLeft(version) || Either.isLeft(position) || Either.isLeft(transactionId)) {
+    return Either.left(rowError(row, "stream version, global position or transaction id is not a decimal int8"))
+  }
+  const event = decodeStoredEvent(row.type, row.schema_version, row.data)
+  if (Either.isLeft(event)) return Either.left(rowError(row, event.left))
+  return Either.right({
+    streamId: StreamId.make(row.stream_id),
+    version: Number(version.right),
+    checkpoint: { transactionId: transactionId.right, position: position.right },
+    recordedAt: row.recorded_at,
+    event: event.right
+  })
 }
 
 const decodeRows = (rows: ReadonlyArray<EventRow>): Effect.Effect<ReadonlyArray<RecordedEvent>, EventDecodeError> =>
@@ -134,21 +151,25 @@ export const makeSqlEventStore = Effect.gen(function* () {
         streamIds.push(r.streamId)
         expected.push(r.expectedVersion)
         counts.push(r.events.length)
-        r.events.forEach((event, i) => {
-          const encoded = encodeEvent(event)
+        for (let i = 0; i < r.events.length; i++) {
+          const encoded = encodeEvent(r.events[i]!)
           evStreams.push(r.streamId)
           evVersions.push(r.expectedVersion + i + 1)
           types.push(encoded.type)
           schemaVersions.push(encoded.schemaVersion)
           runIds.push(encoded.runId)
           data.push(encoded.data)
-        })
+        }
       }
+      // The bodies travel as one JSON array rather than a jsonb[] literal: node-postgres escapes every
+      // quote of every element of an array parameter, which cost more than the whole insert.
+      const bodies = `[${data.join(",")}]`
       yield* Effect.tryPromise({
         try: () =>
-          sql`SELECT global_position FROM tisync_append(${streamIds}::text[], ${expected}::bigint[], ${counts}::integer[],
+          sql`SELECT count(*) AS appended FROM tisync_append(${streamIds}::text[], ${expected}::bigint[], ${counts}::integer[],
                 ${evStreams}::text[], ${evVersions}::bigint[], ${types}::text[], ${schemaVersions}::integer[],
-                ${runIds}::text[], ${data}::jsonb[])`.execute(db),
+                ${runIds}::text[],
+                (SELECT array_agg(b.body ORDER BY b.ord) FROM jsonb_array_elements(${bodies}::jsonb) WITH ORDINALITY AS b(body, ord)))`.execute(db),
         catch: (e) => e
       }).pipe(Effect.catchAll((e) => Effect.flatMap(conflictFrom(e, requests), Effect.fail)))
       return requests.map((r) => ({ streamId: r.streamId, nextVersion: r.expectedVersion + r.events.length }))
@@ -160,14 +181,14 @@ export const makeSqlEventStore = Effect.gen(function* () {
         sql<EventRow>`SELECT ${EVENT_COLUMNS} FROM events
           WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
             AND (transaction_id, global_position) > (${after?.transactionId ?? "0"}::xid8, ${after?.position ?? "0"}::bigint)
-          ORDER BY transaction_id, global_position
+          ORDER BY events.transaction_id, events.global_position
           LIMIT ${limit}`.execute(db),
       catch: toStoreError("read all")
     }).pipe(Effect.flatMap((r) => decodeRows(r.rows)))
 
   const readStream = (streamId: StreamId) =>
     Effect.tryPromise({
-      try: () => sql<EventRow>`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ${streamId} ORDER BY version`.execute(db),
+      try: () => sql<EventRow>`SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ${streamId} ORDER BY events.version`.execute(db),
       catch: toStoreError("read stream")
     }).pipe(Effect.flatMap((r) => decodeRows(r.rows)))
 
@@ -175,7 +196,7 @@ export const makeSqlEventStore = Effect.gen(function* () {
     Effect.tryPromise({
       try: () =>
         sql<EventRow>`SELECT ${EVENT_COLUMNS} FROM events WHERE run_id = ${runId}
-          ORDER BY transaction_id, global_position`.execute(db),
+          ORDER BY events.transaction_id, events.global_position`.execute(db),
       catch: toStoreError("read run")
     }).pipe(Effect.flatMap((r) => decodeRows(r.rows)))
 

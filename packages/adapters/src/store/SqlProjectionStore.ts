@@ -83,8 +83,12 @@ const writeRows = async <P extends ProjectionName>(
       values.push(c.value)
       data.push(JSON.stringify(row))
     }
+    // Rows travel as one JSON array, not a jsonb[] literal (node-postgres escapes every quote of an array element).
     await sql`INSERT INTO ${tableOf(name, side)} (key, target_id, status, value, data)
-      SELECT * FROM unnest(${keys}::text[], ${targets}::text[], ${statuses}::text[], ${values}::text[], ${data}::jsonb[])
+      SELECT r.key, r.target_id, r.status, r.value, b.body
+        FROM unnest(${keys}::text[], ${targets}::text[], ${statuses}::text[], ${values}::text[]) WITH ORDINALITY
+             AS r(key, target_id, status, value, ord)
+        JOIN jsonb_array_elements(${`[${data.join(",")}]`}::jsonb) WITH ORDINALITY AS b(body, ord) USING (ord)
       ON CONFLICT (key) DO UPDATE SET target_id = excluded.target_id, status = excluded.status,
         value = excluded.value, data = excluded.data`.execute(trx)
   }

@@ -123,8 +123,11 @@ export const decodeStoredEvent = (
   )
 }
 
+/** The `type` column is authoritative: the body gets its tag (copied only when it differs, the rare case). */
 const withTag = (type: string, json: unknown): unknown =>
-  typeof json === "object" && json !== null && !Array.isArray(json) ? { ...json, _tag: type } : json
+  typeof json === "object" && json !== null && !Array.isArray(json) && !("_tag" in json && json._tag === type)
+    ? { ...json, _tag: type }
+    : json
 
 const safeParse = (text: string): Either.Either<unknown, string> =>
   Either.try({ try: (): unknown => JSON.parse(text), catch: () => "stored data is not JSON" })
