@@ -95,13 +95,6 @@ export const parseIpv4 = (s: string): ReadonlyArray<number> | null => {
 const ipv4ToInt = (o: ReadonlyArray<number>): number =>
   (((o[0] ?? 0) << 24) >>> 0) + ((o[1] ?? 0) << 16) + ((o[2] ?? 0) << 8) + (o[3] ?? 0)
 
-const inV4 = (ip: number, base: string, prefix: number): boolean => {
-  const b = parseIpv4(base)
-  if (b === null) return false
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0
-  return ((ip & mask) >>> 0) === ((ipv4ToInt(b) & mask) >>> 0)
-}
-
 /** IANA IPv4 special-purpose registry (RFC 6890 and successors): nothing here is an external address. */
 const IPV4_SPECIAL: ReadonlyArray<readonly [string, number, ValueRejectionCode, string]> = [
   ["0.0.0.0", 32, "IpUnspecified", "0.0.0.0 is the unspecified address"],
@@ -123,10 +116,27 @@ const IPV4_SPECIAL: ReadonlyArray<readonly [string, number, ValueRejectionCode, 
   ["240.0.0.0", 4, "IpReserved", "240.0.0.0/4 is reserved (class E)"]
 ]
 
+const prefixMask = (prefix: number): number => (prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0)
+
+/** The table above as (masked network, mask) integers, parsed once at module load. */
+const IPV4_SPECIAL_RANGES: ReadonlyArray<{
+  readonly network: number
+  readonly mask: number
+  readonly code: ValueRejectionCode
+  readonly reason: string
+}> = IPV4_SPECIAL.map(([base, prefix, code, reason]) => {
+  const octets = parseIpv4(base)
+  if (octets === null) throw new Error(`IPV4_SPECIAL: ${base} is not a dotted quad`)
+  const mask = prefixMask(prefix)
+  return { network: (ipv4ToInt(octets) & mask) >>> 0, mask, code, reason }
+})
+
 const classifyIpv4 = (octets: ReadonlyArray<number>): ValueRejection | null => {
   const ip = ipv4ToInt(octets)
-  for (const [base, prefix, code, reason] of IPV4_SPECIAL) {
-    if (inV4(ip, base, prefix)) return { code, reason: `${octets.join(".")}: ${reason}; Defender takes external IPs only` }
+  for (const range of IPV4_SPECIAL_RANGES) {
+    if (((ip & range.mask) >>> 0) === range.network) {
+      return { code: range.code, reason: `${octets.join(".")}: ${range.reason}; Defender takes external IPs only` }
+    }
   }
   return null
 }
