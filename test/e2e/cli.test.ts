@@ -1,0 +1,165 @@
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { postgresAvailable } from "../support/postgres.js"
+import { CliWorld, OWNERS, type StoreKind } from "./CliWorld.js"
+
+const KINDS: ReadonlyArray<StoreKind> = postgresAvailable ? ["pglite", "postgres"] : ["pglite"]
+
+interface SyncJson {
+  readonly runId: string
+  readonly targetId: string
+  readonly mode: string
+  readonly status: string
+  readonly counts: Record<string, number>
+  readonly apiCalls: Record<string, number>
+  readonly quota: Record<string, number>
+  readonly watermark: string | null
+}
+
+const isSyncJson = (u: unknown): u is SyncJson =>
+  typeof u === "object" && u !== null && "runId" in u && "counts" in u && "apiCalls" in u && "quota" in u
+
+const syncJson = (u: unknown): SyncJson => {
+  if (!isSyncJson(u)) throw new Error(`not a sync report: ${JSON.stringify(u)}`)
+  return u
+}
+
+const WRITE_ENDPOINTS = ["import", "submit", "delete", "batchDelete"] as const
+
+describe.each(KINDS)("tisync CLI end to end (%s)", (kind) => {
+  let world: CliWorld
+  const policy = ["--owners", OWNERS, "--lastRunDays", "31"]
+
+  beforeAll(async () => {
+    world = await CliWorld.start(kind, { indicators: 60 })
+  }, 60_000)
+  afterAll(async () => world?.close())
+
+  it("plan writes no event and calls no write API", async () => {
+    const plan = await world.run(["plan", "--json", ...policy])
+    expect(plan.code, plan.stderr).toBe(0)
+    const report = syncJson(plan.json)
+    expect(report.mode).toBe("dry-run")
+    expect(report.counts["submitted"]).toBeGreaterThan(0)
+    const calls = world.defender.simulator.callCounts()
+    for (const endpoint of WRITE_ENDPOINTS) expect(calls[endpoint]).toBe(0)
+    const status = await world.run(["status", "--json"])
+    expect(status.json).toMatchObject({ targets: [{ targetId: "default", lastRun: null }] })
+  })
+
+  it("the first sync submits every valid selected indicator in one import call", async () => {
+    const sync = await world.run(["sync", "--json", ...policy])
+    expect(sync.code, sync.stderr).toBe(0)
+    const report = syncJson(sync.json)
+    expect(report.status).toBe("completed")
+    expect(report.counts["submitted"]).toBeGreaterThan(0)
+    expect(report.apiCalls["import"]).toBe(1)
+    const own = world.defender.simulator.indicators().filter((i) => i.createdBy === world.defender.simulator.appId)
+    expect(own.length).toBe(report.counts["submitted"])
+    expect(report.quota["live"]).toBe(own.length)
+    expect(Object.keys(report.counts).sort()).toEqual(
+      ["deferredQuota", "expired", "failed", "rejectedDuplicate", "rejectedInvalid", "renewed", "revoked", "selected", "submitted", "unchanged", "updated"]
+    )
+    expect(Object.keys(report.apiCalls).sort()).toEqual(["batchDelete", "delete", "import", "list", "submit", "threatconnect"])
+  }, 60_000)
+
+  it("an immediate re-run writes nothing", async () => {
+    const before = world.defender.simulator.callCounts()
+    const sync = await world.run(["sync", "--json", ...policy])
+    expect(sync.code, sync.stderr).toBe(0)
+    const report = syncJson(sync.json)
+    for (const endpoint of WRITE_ENDPOINTS) expect(report.apiCalls[endpoint]).toBe(0)
+    const after = world.defender.simulator.callCounts()
+    for (const endpoint of WRITE_ENDPOINTS) expect(after[endpoint]).toBe(before[endpoint])
+    expect(report.counts["submitted"]).toBe(0)
+  }, 60_000)
+
+  it("a record deactivated in ThreatConnect is revoked on an ordinary run", async () => {
+    const own = world.defender.simulator.indicators().filter((i) => i.createdBy === world.defender.simulator.appId)
+    const target = own.find((i) => i.indicatorType === "IpAddress" || i.indicatorType === "DomainName")
+    expect(target).toBeDefined()
+    const record = world.tc.store.all().find((r) => r.summary.toLowerCase() === target?.indicatorValue)
+    expect(record).toBeDefined()
+    world.tc.store.deactivate(record!.id)
+    const sync = await world.run(["sync", "--json", ...policy])
+    expect(sync.code, sync.stderr).toBe(0)
+    expect(syncJson(sync.json).counts["revoked"]).toBeGreaterThanOrEqual(1)
+    expect(world.defender.simulator.indicators().some((i) => i.id === target?.id)).toBe(false)
+  }, 60_000)
+
+  it("status --json has the DESIGN shape", async () => {
+    const status = await world.run(["status", "--json"])
+    expect(status.code, status.stderr).toBe(0)
+    expect(status.json).toMatchObject({
+      targets: [
+        {
+          targetId: "default",
+          lastRun: { status: "completed" },
+          quota: { limit: 15000, reserve: 0 },
+          states: { revoked: 1 }
+        }
+      ]
+    })
+  })
+
+  it("replay --verify matches the live projections", async () => {
+    const replay = await world.run(["replay", "--verify", "--json"])
+    expect(replay.code, replay.stderr).toBe(0)
+    expect(replay.json).toMatchObject({
+      match: true,
+      projections: { indicator_state: { match: true }, target_quota: { match: true }, target_last_run: { match: true }, run_summary: { match: true } }
+    })
+  }, 60_000)
+
+  it("exit 2: an unknown config key, named", async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "tisync-cfg-")), "policy.yaml")
+    fs.writeFileSync(file, "owners: [ACME Corp]\nminConfidance: 50\n")
+    const sync = await world.run(["sync", "--config", file])
+    expect(sync.code).toBe(2)
+    expect(sync.stderr).toContain("minConfidance")
+  })
+
+  it("exit 2: a missing credential names the variable, before any API call", async () => {
+    const before = world.defender.simulator.callCounts()
+    const sync = await world.run(["sync", ...policy], { AZURE_CLIENT_SECRET: "" })
+    expect(sync.code).toBe(2)
+    expect(sync.stderr).toContain("AZURE_CLIENT_SECRET")
+    expect(world.defender.simulator.callCounts()).toEqual(before)
+  })
+
+  it("exit 2: plain http to a non-loopback host is refused", async () => {
+    const sync = await world.run(["sync", ...policy], { DEFENDER_API_URL: "http://defender.example.com" })
+    expect(sync.code).toBe(2)
+    expect(sync.stderr).toContain("DEFENDER_API_URL")
+  })
+
+  it("exit 1: credentials refused by the API; the secret is never printed", async () => {
+    const secret = "wrong-secret-3f9a1c7e"
+    const sync = await world.run(["sync", "--json", ...policy], { AZURE_CLIENT_SECRET: secret })
+    expect(sync.code).toBe(1)
+    expect(sync.stdout + sync.stderr).not.toContain(secret)
+  }, 60_000)
+})
+
+describe("embedded store: one process at a time", () => {
+  it("a second process on the same data dir exits 3 at once", async () => {
+    const world = await CliWorld.start("pglite", { indicators: 20 })
+    try {
+      world.defender.simulator.setLatency(1_500)
+      const first = world.spawn(["sync", "--owners", OWNERS, "--lastRunDays", "31"])
+      const firstDone = new Promise<number | null>((resolve) => first.on("close", resolve))
+      // Give the first process time to open the store.
+      await new Promise((r) => setTimeout(r, 4_000))
+      const started = Date.now()
+      const second = await world.run(["status"])
+      expect(second.code).toBe(3)
+      expect(second.stderr).toMatch(/in use by process \d+/)
+      expect(Date.now() - started).toBeLessThan(15_000)
+      expect(await firstDone).toBe(0)
+    } finally {
+      await world.close()
+    }
+  }, 90_000)
+})
