@@ -10,7 +10,7 @@ import {
   submitIndicator,
   verifyReplay
 } from "@tisync/app"
-import { EventStore, IndicatorSink, type Policy, ProjectionStore, StreamId } from "@tisync/domain"
+import { EventStore, IndicatorSink, type Policy, ProjectionStore, StreamId, TargetId } from "@tisync/domain"
 import { Effect, Either, type Layer } from "effect"
 import { SourceFixture } from "../source/IndicatorSourceConformance.js"
 import { clockAhead, DefenderFixture, eventCount, minutesAgo, testPolicy, type World, writeCalls } from "./SyncWorld.js"
@@ -290,7 +290,7 @@ export const syncScenarios = (name: string, world: () => Layer.Layer<World, unkn
       run(Effect.gen(function* () {
         const store = yield* EventStore
         const result = yield* store.withTargetLock(
-          "default" as never,
+          TargetId.make("default"),
           "0190f3a0-0000-7000-8000-00000000abcd",
           Effect.either(sync(testPolicy()))
         )
@@ -298,7 +298,7 @@ export const syncScenarios = (name: string, world: () => Layer.Layer<World, unkn
         if (Either.isLeft(result) && result.left._tag === "TargetLocked") {
           expect(result.left.message).toContain("0190f3a0-0000-7000-8000-00000000abcd")
         }
-        const dry = yield* store.withTargetLock("default" as never, "0190f3a0-0000-7000-8000-00000000abcd", sync(testPolicy(), { dryRun: true }))
+        const dry = yield* store.withTargetLock(TargetId.make("default"), "0190f3a0-0000-7000-8000-00000000abcd", sync(testPolicy(), { dryRun: true }))
         expect(dry.mode).toBe("dry-run")
       })))
 

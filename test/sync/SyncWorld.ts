@@ -77,7 +77,7 @@ const heldFrom = (i: {
 
 /** In-memory store, source fake and sink fake. */
 export const memoryWorld = (): Layer.Layer<World> => {
-  const fault = { current: "none" as ImportFault }
+  const fault: { current: ImportFault } = { current: "none" }
   const base = Layer.effectContext(
     Effect.map(makeInMemoryIndicatorSinkWithControls(), ({ sink, controls }) =>
       Context.make(IndicatorSink, sink).pipe(
@@ -110,7 +110,7 @@ export const memoryWorld = (): Layer.Layer<World> => {
 
 /** PGlite store, the ThreatConnect adapter against its simulator, the Defender adapter against its simulator. */
 export const simulatorWorld = (): Layer.Layer<World, unknown> => {
-  const fault = { current: "none" as ImportFault }
+  const fault: { current: ImportFault } = { current: "none" }
   const defender = simulatorSinkLayer()
   const fixture = Layer.effect(
     DefenderFixture,

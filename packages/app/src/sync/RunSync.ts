@@ -107,9 +107,14 @@ export const deselectionQueryPolicy = (policy: Policy): Policy =>
 const readSource = (policy: Policy, window: RunWindow) =>
   Effect.gen(function* () {
     const source = yield* IndicatorSource
+    const initial: { candidates: Array<SourceIndicator>; rejected: Array<SourceRecordRejected>; max: DateTime.Utc | null } = {
+      candidates: [],
+      rejected: [],
+      max: null
+    }
     const folded = yield* Stream.runFold(
       source.indicators({ policy: window.mode === "incremental" ? deselectionQueryPolicy(policy) : policy, since: window.since }),
-      { candidates: new Array<SourceIndicator>(), rejected: new Array<SourceRecordRejected>(), max: null as DateTime.Utc | null },
+      initial,
       (acc, item) => {
         if (item._tag === "Indicator") {
           acc.candidates.push(item.indicator)
