@@ -43,6 +43,8 @@ export class DefenderFixture extends Context.Tag("test/sync/DefenderFixture")<De
   readonly held: Effect.Effect<ReadonlyArray<HeldIndicator>>
   /** `fail`: every import fails (503 after retries); `lose-response`: Defender applies it, the answer is lost. */
   readonly setImportFault: (fault: ImportFault) => Effect.Effect<void>
+  /** An empty tenant without faults (a test's start). */
+  readonly reset: Effect.Effect<void>
 }>() {}
 
 export type World = EventStore | ProjectionStore | IndicatorSource | IndicatorSink | IdGenerator | SourceFixture | DefenderFixture
@@ -100,7 +102,11 @@ export const memoryWorld = (): Layer.Layer<World> => {
             Effect.map((c) => Chunk.toReadonlyArray(c).map((i) => heldFrom(i, externalIdOf(i)))),
             Effect.orDie
           ),
-          setImportFault: (f) => Effect.sync(() => void (fault.current = f))
+          setImportFault: (f) => Effect.sync(() => void (fault.current = f)),
+          reset: Effect.sync(() => {
+            controls.reset()
+            fault.current = "none"
+          })
         })
       ))
   )
@@ -132,7 +138,11 @@ export const simulatorWorld = (): Layer.Layer<World, unknown> => {
             )
           )
         ),
-        setImportFault: (f) => Effect.sync(() => void (fault.current = f))
+        setImportFault: (f) => Effect.sync(() => void (fault.current = f)),
+        reset: Effect.sync(() => {
+          s.reset()
+          fault.current = "none"
+        })
       })
     )
   )
