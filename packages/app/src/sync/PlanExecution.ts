@@ -15,7 +15,8 @@ import {
   type RunCounts,
   type RunId,
   type SubmitItem,
-  submittedEvent
+  submittedEvent,
+  WITHOUT_REVALIDATION
 } from "@tisync/domain"
 import { chunksOf, makeEventWriter, type PendingAppend } from "./EventBatches.js"
 import { faultMessage, isCredentialError } from "./SyncErrors.js"
@@ -155,7 +156,7 @@ export const executePlan = (plan: Plan, runId: RunId, at: DateTime.Utc, progress
               source: "source" in item ? item.source : null,
               capacity: plan.quota.capacity,
               reason: `Defender refused it: the tenant holds its maximum of indicators (${reason})`
-            })
+            }, WITHOUT_REVALIDATION)
           } else {
             progress.counts.rejectedInvalid += 1
             const { code, text } = splitReason(reason)
