@@ -17,11 +17,10 @@ import {
   startThreatConnectSimulator,
   TC_SIM_API_TOKEN,
   ThreatConnectSimData,
-  threatConnectSourceNodeLayer,
-  UuidV7IdGeneratorLive
+  threatConnectSourceNodeLayer
 } from "@tisync/adapters"
 import { defaultPolicy } from "@tisync/domain"
-import { runSync } from "@tisync/app"
+import { RunIdGeneratorLive, runSync } from "@tisync/app"
 
 const BASE_URL = process.env.TISYNC_BENCH_DATABASE_URL ?? process.env.TISYNC_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
 const SEEDED = 16_500
@@ -76,7 +75,7 @@ export async function run() {
   try {
     await Effect.runPromise(
       Effect.gen(function* () {
-        const storeContext = yield* Layer.build(Layer.mergeAll(store, UuidV7IdGeneratorLive, source))
+        const storeContext = yield* Layer.build(Layer.mergeAll(store, RunIdGeneratorLive, source))
         const once = (name, policyToUse, rateLimits) =>
           Effect.gen(function* () {
             const before = sim.callCounts()

@@ -113,6 +113,56 @@ describe.each(KINDS)("tisync CLI end to end (%s)", (kind) => {
     })
   }, 60_000)
 
+  it("history VALUE --json is the audit trail of a value, oldest first", async () => {
+    const own = world.defender.simulator.indicators().filter((i) => i.createdBy === world.defender.simulator.appId)
+    const value = own[0]?.indicatorValue ?? ""
+    const history = await world.run(["history", value, "--json"])
+    expect(history.code, history.stderr).toBe(0)
+    expect(history.json).toMatchObject({ events: expect.any(Array) })
+    const events = (history.json as { events: ReadonlyArray<{ type: string; at: string; runId: string | null; streamId: string }> }).events
+    expect(events.map((e) => e.type).slice(0, 3)).toEqual(["IndicatorSelected", "IndicatorMapped", "IndicatorSubmitted"])
+    for (const e of events) expect(Object.keys(e)).toEqual(expect.arrayContaining(["type", "at", "runId", "streamId"]))
+    expect([...events.map((e) => e.at)]).toEqual([...events.map((e) => e.at)].sort())
+  })
+
+  it("runs --json lists the runs newest first and runs show RUN_ID gives one run's counts and events", async () => {
+    const runs = await world.run(["runs", "--json", "--limit", "10"])
+    expect(runs.code, runs.stderr).toBe(0)
+    const list = (runs.json as { runs: ReadonlyArray<{ runId: string; status: string; counts: Record<string, number> | null }> }).runs
+    expect(list.length).toBe(3)
+    expect([...list.map((r) => r.runId)]).toEqual([...list.map((r) => r.runId)].sort().reverse())
+    const first = list[list.length - 1]!
+    const show = await world.run(["runs", "show", first.runId, "--json"])
+    expect(show.code, show.stderr).toBe(0)
+    expect(show.json).toMatchObject({ run: { runId: first.runId, status: "completed" } })
+    const events = (show.json as { events: ReadonlyArray<{ type: string }> }).events
+    expect(events.filter((e) => e.type === "IndicatorSubmitted").length).toBe(first.counts?.["submitted"])
+    const missing = await world.run(["runs", "show", "01a20000-0000-7000-8000-000000000000"])
+    expect(missing.code).toBe(2)
+  })
+
+  it("submit then revoke by value: recorded as events, and Defender follows", async () => {
+    const submit = await world.run(["submit", "--type", "IpAddress", "--value", "45.33.32.156", "--action", "Block", "--json"])
+    expect(submit.code, submit.stderr).toBe(0)
+    expect(submit.json).toMatchObject({ status: "submitted", value: "45.33.32.156", action: "Block" })
+    expect(world.defender.simulator.indicators().some((i) => i.indicatorValue === "45.33.32.156")).toBe(true)
+    const revoke = await world.run(["revoke", "45.33.32.156", "--json"])
+    expect(revoke.code, revoke.stderr).toBe(0)
+    expect(revoke.json).toMatchObject({ revoked: [{ value: "45.33.32.156" }] })
+    expect(world.defender.simulator.indicators().some((i) => i.indicatorValue === "45.33.32.156")).toBe(false)
+    const history = await world.run(["history", "45.33.32.156", "--json"])
+    const types = (history.json as { events: ReadonlyArray<{ type: string }> }).events.map((e) => e.type)
+    expect(types).toEqual(["IndicatorMapped", "IndicatorSubmitted", "IndicatorRevoked"])
+    const bad = await world.run(["submit", "--type", "IpAddress", "--value", "10.0.0.1"])
+    expect(bad.code).toBe(2)
+  }, 60_000)
+
+  it("reconcile finds no drift after clean runs", async () => {
+    const reconcile = await world.run(["reconcile", "--json"])
+    expect(reconcile.code, reconcile.stderr).toBe(0)
+    expect(reconcile.json).toMatchObject({ targetId: "default", drift: false, missing: [], changed: [] })
+  }, 60_000)
+
   it("exit 2: an unknown config key, named", async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "tisync-cfg-")), "policy.yaml")
     fs.writeFileSync(file, "owners: [ACME Corp]\nminConfidance: 50\n")

@@ -1,3 +1,4 @@
 export {}
 export * from "./threatconnect/index.js"
 export * from "./defender/index.js"
+export * from "./store/index.js"

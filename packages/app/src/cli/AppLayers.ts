@@ -8,11 +8,11 @@ import {
   type DatabaseConfigError,
   type StoreServices,
   threatConnectConfigFromEnv,
-  threatConnectSourceNodeLayer,
-  UuidV7IdGeneratorLive
+  threatConnectSourceNodeLayer
 } from "@tisync/adapters"
 import type { EventStoreError, StoreInUse } from "@tisync/domain"
 import type { DefenderTargetSettings, StoreSettings } from "../config/Environment.js"
+import { RunIdGeneratorLive } from "../sync/RunIdGenerator.js"
 
 /** The event log and projections: PostgreSQL when TISYNC_DATABASE_URL is set, else embedded PGlite. */
 export const storeLayerOf = (
@@ -33,4 +33,5 @@ export const sinkLayerOf = (settings: DefenderTargetSettings) =>
     rateLimitKey: `${settings.apiUrl}|${settings.token.tenantId}|${settings.token.clientId}`
   }).pipe(Layer.provide(MsalTokenProviderLive(settings.token)), Layer.provide(NodeHttpClient.layer))
 
-export const idLayer = UuidV7IdGeneratorLive
+/** Run ids: UUIDv7, strictly increasing within the process (runs are listed newest first by id). */
+export const idLayer = RunIdGeneratorLive

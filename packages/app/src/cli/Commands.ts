@@ -1,7 +1,23 @@
+import { historyCommand, runsCommand } from "./AuditCommands.js"
 import { daemonCommand } from "./DaemonCommand.js"
 import { demoCommand } from "./DemoCommand.js"
+import { reconcileCommand, revokeCommand, submitCommand } from "./IndicatorCommands.js"
 import { statusCommand } from "./StatusCommand.js"
 import { migrateCommand, replayCommand } from "./StoreCommands.js"
 import { planCommand, syncCommand } from "./SyncCommand.js"
 
-export const commands = [syncCommand, planCommand, statusCommand, replayCommand, migrateCommand, daemonCommand, demoCommand] as const
+/** Every command of DESIGN §6. */
+export const commands = [
+  syncCommand,
+  planCommand,
+  statusCommand,
+  runsCommand,
+  historyCommand,
+  replayCommand,
+  reconcileCommand,
+  submitCommand,
+  revokeCommand,
+  migrateCommand,
+  daemonCommand,
+  demoCommand
+] as const

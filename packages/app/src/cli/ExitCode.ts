@@ -17,7 +17,15 @@ const CLI_USAGE_ERRORS = new Set([
   "NoBuiltInMatch",
   "HelpRequested"
 ])
-const USAGE_ERRORS = new Set(["ConfigError", "DatabaseConfigError", "DefenderConfigError", "SourceConfigError", ...CLI_USAGE_ERRORS])
+const USAGE_ERRORS = new Set([
+  "ConfigError",
+  "DatabaseConfigError",
+  "DefenderConfigError",
+  "SourceConfigError",
+  "SyncInputError",
+  "RunNotFound",
+  ...CLI_USAGE_ERRORS
+])
 const HELD_ERRORS = new Set(["TargetLocked", "StoreInUse"])
 
 const tagOf = (error: unknown): string | null =>

@@ -1,7 +1,7 @@
 import { Command } from "@effect/cli"
 import { Effect } from "effect"
-import { catchUp } from "../projections/ProjectionRunner.js"
-import { targetStatus } from "../status/TargetStatus.js"
+import type { Policy } from "@tisync/domain"
+import { statusOf } from "../sync/StatusQuery.js"
 import { loadAppContext, storeSettings, withLogging } from "./AppContext.js"
 import { storeLayerOf } from "./AppLayers.js"
 import { configOption, jsonOption, targetOption } from "./CommonOptions.js"
@@ -13,29 +13,29 @@ export const statusCommand = Command.make(
   (input) =>
     Effect.gen(function* () {
       const context = yield* loadAppContext(input)
-      const program = Effect.gen(function* () {
-        yield* catchUp()
-        const targets = yield* Effect.forEach(context.targets, (t) => targetStatus(t.settings.id, t.policy))
-        if (input.json) return yield* printJson({ targets })
-        yield* printTable(
-          ["target", "last run", "status", "completed", "watermark", "live", "capacity", "reserve", "foreign", "rejected", "deferred", "expired", "revoked"],
-          targets.map((t) => [
-            t.targetId,
-            t.lastRun?.runId ?? "-",
-            t.lastRun?.status ?? "never run",
-            t.lastRun?.completedAt ?? "-",
-            t.lastRun?.watermark ?? "-",
-            String(t.quota.live),
-            String(t.quota.capacity),
-            String(t.quota.reserve),
-            String(t.quota.foreign),
-            String(t.states.rejected),
-            String(t.states.deferred),
-            String(t.states.expired),
-            String(t.states.revoked)
-          ])
-        )
-      })
-      yield* program.pipe(Effect.provide(storeLayerOf(storeSettings(context))), withLogging(context.logLevel))
+      const policies = new Map<string, Policy>(context.targets.map((t) => [t.settings.id, t.policy]))
+      const report = yield* statusOf(
+        context.targets.map((t) => t.settings.id),
+        (id) => policies.get(id)
+      ).pipe(Effect.provide(storeLayerOf(storeSettings(context))), withLogging(context.logLevel))
+      if (input.json) return yield* printJson(report)
+      yield* printTable(
+        ["target", "last run", "status", "completed", "watermark", "live", "capacity", "reserve", "foreign", "rejected", "deferred", "expired", "revoked"],
+        report.targets.map((t) => [
+          t.targetId,
+          t.lastRun?.runId ?? "-",
+          t.lastRun?.status ?? "never run",
+          t.lastRun?.completedAt ?? "-",
+          t.lastRun?.watermark ?? "-",
+          String(t.quota.live),
+          String(t.quota.capacity),
+          String(t.quota.reserve),
+          String(t.quota.foreign),
+          String(t.states.rejected),
+          String(t.states.deferred),
+          String(t.states.expired),
+          String(t.states.revoked)
+        ])
+      )
     })
 ).pipe(Command.withDescription("per target: last run, watermark, quota and counts by state. Example: tisync status --json"))
