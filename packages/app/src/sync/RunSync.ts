@@ -149,13 +149,19 @@ interface Gathered {
 const gather = (targetId: TargetId, policy: Policy, window: RunWindow, now: DateTime.Utc) =>
   Effect.gen(function* () {
     const projections = yield* ProjectionStore
-    const read = yield* readSource(policy, window)
+    // Three independent reads, overlapped: ThreatConnect's pages, Defender's list and the target's rows.
+    // Under the target lock nothing else writes this target's streams, so their order does not matter.
+    const [read, listed, rows] = yield* Effect.all(
+      [
+        readSource(policy, window),
+        listDefender,
+        Effect.zipRight(catchUp("live"), projections.indicators({ targetId }))
+      ],
+      { concurrency: "unbounded" }
+    )
     for (const r of read.rejected) {
       yield* Effect.logWarning(`ThreatConnect record ${r.rawId ?? "(no id)"} could not be read: ${r.reason}`)
     }
-    const listed = yield* listDefender
-    yield* catchUp("live")
-    const rows = yield* projections.indicators({ targetId })
     const holdings = classifyHoldings(rows, listed)
     const plan = planRun({
       targetId,
