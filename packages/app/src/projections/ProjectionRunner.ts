@@ -14,19 +14,34 @@ import {
 } from "@tisync/domain"
 
 /** Events read and folded per transaction. */
-export const PROJECTION_BATCH = 5_000
+export const PROJECTION_BATCH = 20_000
 
+/**
+ * Rows a catch-up keeps folded between its batches. A run's outcome events (`IndicatorSubmitted`) touch
+ * the rows its intent events made a batch or two earlier; kept, they are neither loaded nor decoded again.
+ */
+const MAX_HELD_ROWS = 100_000
+
+/** Loads the rows the events touch that the fold does not hold yet. */
 const loadInto = (fold: ProjectionFold, side: ProjectionSide, events: ReadonlyArray<RecordedEvent>) =>
   Effect.gen(function* () {
     const projections = yield* ProjectionStore
+    const touched = emptyProjectionKeys()
+    for (const e of events) addKeysOf(touched, e)
     const keys = emptyProjectionKeys()
-    for (const e of events) addKeysOf(keys, e)
+    for (const name of PROJECTION_NAMES) {
+      const held = fold.rows[name]
+      for (const key of touched[name]) if (!held.has(key)) keys[name].add(key)
+    }
     const rows = yield* projections.load(side, keys)
     for (const [key, row] of rows.indicator_state) fold.load("indicator_state", key, row)
     for (const [key, row] of rows.target_quota) fold.load("target_quota", key, row)
     for (const [key, row] of rows.target_last_run) fold.load("target_last_run", key, row)
     for (const [key, row] of rows.run_summary) fold.load("run_summary", key, row)
   })
+
+const heldRows = (fold: ProjectionFold): number =>
+  PROJECTION_NAMES.reduce((n, name) => n + fold.rows[name].size, 0)
 
 const lastCheckpoint = (events: ReadonlyArray<RecordedEvent>): Checkpoint | null =>
   events.length === 0 ? null : (events[events.length - 1]?.checkpoint ?? null)
@@ -42,12 +57,18 @@ export const catchUp = (side: ProjectionSide = "live", batchSize = PROJECTION_BA
     const store = yield* EventStore
     const projections = yield* ProjectionStore
     let processed = 0
+    // The fold's rows are the stored rows as of `held`, the checkpoint this call last committed; when the
+    // checkpoint is anywhere else (another process caught up meanwhile, or a commit failed) they are dropped.
+    let fold = new ProjectionFold()
+    let held: Checkpoint | null = null
     for (;;) {
       const from = yield* projections.checkpoint(side)
+      if (held === null || from === null || compareCheckpoints(held, from) !== 0 || heldRows(fold) > MAX_HELD_ROWS) {
+        fold = new ProjectionFold()
+      }
       const events = yield* store.readAll(from, batchSize)
       const next = lastCheckpoint(events)
       if (next === null) return processed
-      const fold = new ProjectionFold()
       yield* loadInto(fold, side, events)
       for (const e of events) fold.apply(e)
       const committed = yield* projections.commit(side, fold.takeDirty(), from, next).pipe(
@@ -55,6 +76,7 @@ export const catchUp = (side: ProjectionSide = "live", batchSize = PROJECTION_BA
         Effect.catchTag("CheckpointConflict", () => Effect.succeed(false))
       )
       if (committed) processed += events.length
+      held = committed ? next : null
     }
   })
 
