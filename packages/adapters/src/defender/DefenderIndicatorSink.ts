@@ -33,6 +33,7 @@ import {
 import { Chunk, Config, Duration, Effect, Either, Layer, Option, Redacted, Schedule, Schema, Stream } from "effect"
 import { checkEndpointUrl, DEFENDER_CLOUDS, trimSlash } from "./DefenderCloudSettings.js"
 import { limitersFor, type RateLimitSetting } from "./DefenderRateLimits.js"
+import { decodeListedIndicator } from "./ListedIndicatorDecoder.js"
 import { MsalTokenProviderFromEnv } from "./MsalTokenProvider.js"
 
 export interface DefenderRetrySettings {
@@ -217,7 +218,7 @@ export const makeDefenderIndicatorSink = (
             Effect.gen(function* () {
               const items: Array<DefenderIndicator> = []
               for (const raw of body.value) {
-                const d = decodeDefenderIndicator(raw)
+                const d = decodeListedIndicator(raw)
                 if (Either.isLeft(d)) {
                   yield* Effect.logWarning("Defender list: an indicator without id or value was skipped")
                   continue
