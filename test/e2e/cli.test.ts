@@ -185,6 +185,14 @@ describe.each(KINDS)("tisync CLI end to end (%s)", (kind) => {
     expect(sync.stderr).toContain("DEFENDER_API_URL")
   })
 
+  it("exit 2: a bad TISYNC_DATABASE_URL, without echoing its password", async () => {
+    const password = "db-pass-8c1e55"
+    const status = await world.run(["status"], { TISYNC_DATABASE_URL: `postgres://tisync:${password}@127.0.0.1:1/nowhere` })
+    expect(status.code).toBe(2)
+    expect(status.stderr).toContain("TISYNC_DATABASE_URL")
+    expect(status.stdout + status.stderr).not.toContain(password)
+  })
+
   it("exit 1: credentials refused by the API; the secret is never printed", async () => {
     const secret = "wrong-secret-3f9a1c7e"
     const sync = await world.run(["sync", "--json", ...policy], { AZURE_CLIENT_SECRET: secret })

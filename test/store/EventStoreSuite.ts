@@ -1,6 +1,7 @@
 import { expect, layer } from "@effect/vitest"
 import { Effect, Either, type Layer } from "effect"
 import {
+  encodeEvent,
   EventStore,
   indicatorStreamId,
   type RecordedEvent,
@@ -14,6 +15,8 @@ import { ipKey, mapped, runStarted, selected, submitted, testRunId, uniqueStream
 export interface StoreHarness<R> {
   /** Writes a row at (stream, version) whose data no longer decodes. */
   readonly corrupt: (streamId: StreamId, version: number) => Effect.Effect<void, unknown, R>
+  /** Writes a valid event row stamped with an explicit transaction id (to test ordering across digit counts). */
+  readonly insertAtTransaction: ((streamId: StreamId, transactionId: string, data: string) => Effect.Effect<void, unknown, R>) | null
   /** Tries UPDATE, DELETE and TRUNCATE on the events table; returns the error message of each. */
   readonly mutateEvents: Effect.Effect<ReadonlyArray<string | null>, unknown, R> | null
 }
@@ -170,6 +173,22 @@ export const eventStoreSuite = <R>(
           expect(error.message).toContain(stream)
         }
       }))
+
+    if (harness.insertAtTransaction !== null) {
+      const insert = harness.insertAtTransaction
+      it.effect("orders by transaction id as a number, not as text (9 before 10)", () =>
+        Effect.gen(function* () {
+          const store = yield* EventStore
+          const data = encodeEvent(selected(ipKey("203.0.113.18"), null)).data
+          const ten = uniqueStream("tx10")
+          const nine = uniqueStream("tx9")
+          yield* insert(ten, "10", data)
+          yield* insert(nine, "9", data)
+          const all = yield* readAllFrom(null, 2)
+          const order = all.map((e) => e.streamId).filter((s) => s === ten || s === nine)
+          expect(order).toEqual([nine, ten])
+        }))
+    }
 
     if (harness.mutateEvents !== null) {
       const mutate = harness.mutateEvents

@@ -34,6 +34,7 @@ export const memoryStore = () => {
           data: JSON.stringify({ key: 42 })
         })
       }),
+    insertAtTransaction: null,
     mutateEvents: null
   }
   return { layer, harness, log, projections }
@@ -45,6 +46,13 @@ const sqlHarness: StoreHarness<SqlDatabase> = {
       Effect.promise(() =>
         sql`INSERT INTO events (stream_id, version, type, schema_version, data)
             VALUES (${streamId}, ${version}, 'IndicatorSelected', 1, '{"key": 42}'::jsonb)`.execute(db)
+      )
+    ),
+  insertAtTransaction: (streamId, transactionId, data) =>
+    Effect.flatMap(SqlDatabase, ({ db }) =>
+      Effect.promise(() =>
+        sql`INSERT INTO events (stream_id, version, type, schema_version, data, transaction_id)
+            VALUES (${streamId}, 1, 'IndicatorSelected', 1, ${data}::jsonb, ${transactionId}::xid8)`.execute(db)
       )
     ),
   mutateEvents: Effect.flatMap(SqlDatabase, ({ db }) =>
