@@ -150,6 +150,22 @@ export const expirationFor = (policy: Policy, indicatorType: DefenderIndicatorTy
 /** ISO 8601 UTC at whole seconds, as Defender's examples write it (`2026-01-01T00:00:00Z`). */
 export const formatExpiration = (at: DateTime.Utc): string => DateTime.formatIso(at).replace(/\.\d{3}Z$/, "Z")
 
+/**
+ * `formatExpiration(expirationFor(...))`, remembered: every key of a run shares `now` and one of two
+ * periods, and formatting a DateTime per key cost ~0.25 s of CPU per 20,000 keys.
+ */
+const expirationTexts = new Map<string, string>()
+const expirationText = (policy: Policy, indicatorType: DefenderIndicatorType, now: DateTime.Utc): string => {
+  const days = isFileIndicatorType(indicatorType) ? policy.expirationDays.file : policy.expirationDays.network
+  const id = `${DateTime.toEpochMillis(now)}/${days}`
+  const known = expirationTexts.get(id)
+  if (known !== undefined) return known
+  if (expirationTexts.size >= 16) expirationTexts.clear()
+  const text = formatExpiration(expirationFor(policy, indicatorType, now))
+  expirationTexts.set(id, text)
+  return text
+}
+
 export const EXTERNAL_ID_PREFIX = "threatconnect:"
 
 export const sourceRefOf = (record: SourceIndicator): SourceRef => ({
@@ -174,7 +190,7 @@ export const mapValue = (
     title: `ThreatConnect ${record.type}: ${keyValue}`,
     description: indicatorDescription(record),
     severity: severityFor(policy, record.rating),
-    expirationTime: formatExpiration(expirationFor(policy, value.indicatorType, now)),
+    expirationTime: expirationText(policy, value.indicatorType, now),
     generateAlert: policy.generateAlert,
     recommendedActions: policy.recommendedActions,
     rbacGroupNames: policy.rbacGroupNames,
