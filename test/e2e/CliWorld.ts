@@ -32,25 +32,38 @@ type DefenderHandle = Awaited<ReturnType<typeof startDefenderSimulator>>
  */
 export class CliWorld {
   private constructor(
+    readonly tcToken: string,
     readonly tc: ThreatConnectSimulator,
     readonly defender: DefenderHandle,
     readonly storeEnv: Readonly<Record<string, string>>,
     private readonly dropDatabase: () => Promise<void>
   ) {}
 
-  static async start(kind: StoreKind, options: { readonly indicators?: number; readonly seed?: number } = {}) {
+  static async start(
+    kind: StoreKind,
+    options: {
+      readonly indicators?: number
+      readonly seed?: number
+      /** Credentials the simulators accept (default: the simulators' own test values). */
+      readonly tcToken?: string
+      readonly clientSecret?: string
+    } = {}
+  ) {
     const tc = await startThreatConnectSimulator({
       indicators: options.indicators ?? 0,
       seed: options.seed ?? 7,
       epoch: Date.now(),
-      apiTokens: [TC_SIM_API_TOKEN]
+      apiTokens: [options.tcToken ?? TC_SIM_API_TOKEN]
     })
-    const defender = await startDefenderSimulator({ rateLimits: true })
+    const defender = await startDefenderSimulator({
+      rateLimits: true,
+      ...(options.clientSecret === undefined ? {} : { clientSecret: options.clientSecret })
+    })
     if (kind === "postgres") {
       const db = await freshPostgresDatabase()
-      return new CliWorld(tc, defender, { TISYNC_DATABASE_URL: db.url }, db.drop)
+      return new CliWorld(options.tcToken ?? TC_SIM_API_TOKEN, tc, defender, { TISYNC_DATABASE_URL: db.url }, db.drop)
     }
-    return new CliWorld(tc, defender, { TISYNC_DATA_DIR: pgliteDataDir() }, async () => {})
+    return new CliWorld(options.tcToken ?? TC_SIM_API_TOKEN, tc, defender, { TISYNC_DATA_DIR: pgliteDataDir() }, async () => {})
   }
 
   /** The environment a user would set, pointing at the simulators. */
@@ -64,7 +77,7 @@ export class CliWorld {
     return {
       ...inherited,
       TC_API_URL: this.tc.apiUrl,
-      TC_API_TOKEN: TC_SIM_API_TOKEN,
+      TC_API_TOKEN: this.tcToken,
       AZURE_TENANT_ID: sim.tenantId,
       AZURE_CLIENT_ID: sim.clientId,
       AZURE_CLIENT_SECRET: sim.clientSecret,
