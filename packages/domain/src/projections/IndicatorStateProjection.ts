@@ -2,7 +2,15 @@ import { DateTime } from "effect"
 import type { IndicatorEvent } from "../Events.js"
 import type { IndicatorStateRow, IndicatorStatus } from "./ProjectionRows.js"
 
-const iso = (t: DateTime.Utc): string => DateTime.formatIso(t)
+/**
+ * The events of one append share their `at`, so the last text is remembered: formatting a Date per
+ * event was ~0.35 s of CPU in the catch-up after an initial sync of 15,000.
+ */
+let lastIso = { epochMillis: Number.NaN, text: "" }
+const iso = (t: DateTime.Utc): string => {
+  if (t.epochMillis !== lastIso.epochMillis) lastIso = { epochMillis: t.epochMillis, text: DateTime.formatIso(t) }
+  return lastIso.text
+}
 
 const initialRow = (streamId: string, event: IndicatorEvent): IndicatorStateRow => ({
   streamId,
