@@ -1,6 +1,7 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { postgresAvailable } from "../support/postgres.js"
 import { CliWorld, OWNERS, type StoreKind } from "./CliWorld.js"
@@ -25,6 +26,23 @@ const syncJson = (u: unknown): SyncJson => {
   if (!isSyncJson(u)) throw new Error(`not a sync report: ${JSON.stringify(u)}`)
   return u
 }
+
+/** The JSON documents of DESIGN §6, decoded (an unexpected shape fails the test with the path). */
+const HistoryJson = Schema.Struct({
+  events: Schema.Array(
+    Schema.Struct({ type: Schema.String, at: Schema.String, runId: Schema.NullOr(Schema.String), streamId: Schema.String })
+  )
+})
+const RunsJson = Schema.Struct({
+  runs: Schema.Array(
+    Schema.Struct({
+      runId: Schema.String,
+      status: Schema.String,
+      counts: Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Number }))
+    })
+  )
+})
+const RunShowJson = Schema.Struct({ events: Schema.Array(Schema.Struct({ type: Schema.String })) })
 
 const WRITE_ENDPOINTS = ["import", "submit", "delete", "batchDelete"] as const
 
@@ -81,8 +99,8 @@ describe.each(KINDS)("tisync CLI end to end (%s)", (kind) => {
     const target = own.find((i) => i.indicatorType === "IpAddress" || i.indicatorType === "DomainName")
     expect(target).toBeDefined()
     const record = world.tc.store.all().find((r) => r.summary.toLowerCase() === target?.indicatorValue)
-    expect(record).toBeDefined()
-    world.tc.store.deactivate(record!.id)
+    if (record === undefined) throw new Error("no ThreatConnect record behind the indicator")
+    world.tc.store.deactivate(record.id)
     const sync = await world.run(["sync", "--json", ...policy])
     expect(sync.code, sync.stderr).toBe(0)
     expect(syncJson(sync.json).counts["revoked"]).toBeGreaterThanOrEqual(1)
@@ -118,8 +136,7 @@ describe.each(KINDS)("tisync CLI end to end (%s)", (kind) => {
     const value = own[0]?.indicatorValue ?? ""
     const history = await world.run(["history", value, "--json"])
     expect(history.code, history.stderr).toBe(0)
-    expect(history.json).toMatchObject({ events: expect.any(Array) })
-    const events = (history.json as { events: ReadonlyArray<{ type: string; at: string; runId: string | null; streamId: string }> }).events
+    const events = Schema.decodeUnknownSync(HistoryJson)(history.json).events
     expect(events.map((e) => e.type).slice(0, 3)).toEqual(["IndicatorSelected", "IndicatorMapped", "IndicatorSubmitted"])
     for (const e of events) expect(Object.keys(e)).toEqual(expect.arrayContaining(["type", "at", "runId", "streamId"]))
     expect([...events.map((e) => e.at)]).toEqual([...events.map((e) => e.at)].sort())
@@ -128,14 +145,15 @@ describe.each(KINDS)("tisync CLI end to end (%s)", (kind) => {
   it("runs --json lists the runs newest first and runs show RUN_ID gives one run's counts and events", async () => {
     const runs = await world.run(["runs", "--json", "--limit", "10"])
     expect(runs.code, runs.stderr).toBe(0)
-    const list = (runs.json as { runs: ReadonlyArray<{ runId: string; status: string; counts: Record<string, number> | null }> }).runs
+    const list = Schema.decodeUnknownSync(RunsJson)(runs.json).runs
     expect(list.length).toBe(3)
     expect([...list.map((r) => r.runId)]).toEqual([...list.map((r) => r.runId)].sort().reverse())
-    const first = list[list.length - 1]!
+    const first = list[list.length - 1]
+    if (first === undefined) throw new Error("no run listed")
     const show = await world.run(["runs", "show", first.runId, "--json"])
     expect(show.code, show.stderr).toBe(0)
     expect(show.json).toMatchObject({ run: { runId: first.runId, status: "completed" } })
-    const events = (show.json as { events: ReadonlyArray<{ type: string }> }).events
+    const events = Schema.decodeUnknownSync(RunShowJson)(show.json).events
     expect(events.filter((e) => e.type === "IndicatorSubmitted").length).toBe(first.counts?.["submitted"])
     const missing = await world.run(["runs", "show", "01a20000-0000-7000-8000-000000000000"])
     expect(missing.code).toBe(2)
@@ -151,7 +169,7 @@ describe.each(KINDS)("tisync CLI end to end (%s)", (kind) => {
     expect(revoke.json).toMatchObject({ revoked: [{ value: "45.33.32.156" }] })
     expect(world.defender.simulator.indicators().some((i) => i.indicatorValue === "45.33.32.156")).toBe(false)
     const history = await world.run(["history", "45.33.32.156", "--json"])
-    const types = (history.json as { events: ReadonlyArray<{ type: string }> }).events.map((e) => e.type)
+    const types = Schema.decodeUnknownSync(HistoryJson)(history.json).events.map((e) => e.type)
     expect(types).toEqual(["IndicatorMapped", "IndicatorSubmitted", "IndicatorRevoked"])
     const bad = await world.run(["submit", "--type", "IpAddress", "--value", "10.0.0.1"])
     expect(bad.code).toBe(2)
