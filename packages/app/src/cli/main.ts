@@ -30,7 +30,8 @@ const main = Effect.suspend(() => cli(process.argv)).pipe(
         if (!isCliUsageError(error)) process.stderr.write(`tisync: ${messageOf(error)}\n`)
         return code
       }
-      if (Cause.isInterruptedOnly(exit.cause)) return 130
+      // SIGTERM/SIGINT: the daemon's normal way to stop (exit 0); any other command was cut short.
+      if (Cause.isInterruptedOnly(exit.cause)) return process.argv[2] === "daemon" ? 0 : 130
       process.stderr.write(`tisync: unexpected failure: ${Cause.pretty(exit.cause).split("\n")[0] ?? ""}\n`)
       return 1
     })
