@@ -43,7 +43,10 @@ export const makeEventWriter = (store: EventStore["Type"]) => {
               })
             )
           ),
-        { discard: true }
+        // Two appends in flight: one chunk is encoded while the previous one is in Postgres (the chunks
+        // hold distinct streams, so their order in the log carries no meaning). A failed chunk fails the
+        // write as before; a chunk already committed beside it is what a crash at that point would leave.
+        { discard: true, concurrency: 2 }
       )
     })
   return { write, versionOf: (streamId: string): number | undefined => versions.get(streamId) }
