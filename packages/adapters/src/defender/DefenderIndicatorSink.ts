@@ -33,7 +33,6 @@ import {
 import { Chunk, Config, Duration, Effect, Either, Layer, Option, Redacted, Schedule, Schema, Stream } from "effect"
 import { checkEndpointUrl, DEFENDER_CLOUDS, trimSlash } from "./DefenderCloudSettings.js"
 import { limitersFor, type RateLimitSetting } from "./DefenderRateLimits.js"
-import { decodeListedIndicator } from "./ListedIndicatorDecoder.js"
 import { MsalTokenProviderFromEnv } from "./MsalTokenProvider.js"
 
 export interface DefenderRetrySettings {
@@ -218,7 +217,7 @@ export const makeDefenderIndicatorSink = (
             Effect.gen(function* () {
               const items: Array<DefenderIndicator> = []
               for (const raw of body.value) {
-                const d = decodeListedIndicator(raw)
+                const d = decodeDefenderIndicator(raw)
                 if (Either.isLeft(d)) {
                   yield* Effect.logWarning("Defender list: an indicator without id or value was skipped")
                   continue
