@@ -178,7 +178,6 @@ export const eventStoreSuite = <R>(
       const insert = harness.insertAtTransaction
       it.effect("orders by transaction id as a number, not as text (9 before 10)", () =>
         Effect.gen(function* () {
-          const store = yield* EventStore
           const data = encodeEvent(selected(ipKey("203.0.113.18"), null)).data
           const ten = uniqueStream("tx10")
           const nine = uniqueStream("tx9")
