@@ -178,14 +178,16 @@ export const eventStoreSuite = <R>(
       const insert = harness.insertAtTransaction
       it.effect("orders by transaction id as a number, not as text (9 before 10)", () =>
         Effect.gen(function* () {
+          const store = yield* EventStore
           const data = encodeEvent(selected(ipKey("203.0.113.18"), null)).data
           const ten = uniqueStream("tx10")
           const nine = uniqueStream("tx9")
           yield* insert(ten, "10", data)
           yield* insert(nine, "9", data)
-          const all = yield* readAllFrom(null, 2)
-          const order = all.map((e) => e.streamId).filter((s) => s === ten || s === nine)
-          expect(order).toEqual([nine, ten])
+          // Every other event has a far larger transaction id: in numeric order these two come first.
+          // (Read only them: the suite's corrupted row lies further on.)
+          const first = yield* store.readAll(null, 2)
+          expect(first.map((e) => e.streamId)).toEqual([nine, ten])
         }))
     }
 
