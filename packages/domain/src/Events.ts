@@ -176,19 +176,5 @@ export const DomainEvent = Schema.Union(IndicatorEvent, RunEvent)
 export type DomainEvent = typeof DomainEvent.Type
 export type DomainEventType = DomainEvent["_tag"]
 
-export const DOMAIN_EVENT_TYPES: ReadonlyArray<DomainEventType> = [
-  "IndicatorSelected",
-  "IndicatorMapped",
-  "IndicatorSubmitted",
-  "IndicatorRejectedDuplicate",
-  "IndicatorRejected",
-  "IndicatorDeferred",
-  "IndicatorExpired",
-  "IndicatorRevoked",
-  "RunStarted",
-  "RunCompleted",
-  "RunFailed"
-]
-
 export const isIndicatorEvent = (event: DomainEvent): event is IndicatorEvent =>
   event._tag !== "RunStarted" && event._tag !== "RunCompleted" && event._tag !== "RunFailed"

@@ -20,5 +20,3 @@ export const indicatorStreamId = (key: IndicatorKey): StreamId => {
 }
 
 export const runStreamId = (targetId: TargetId, runId: string): StreamId => StreamId.make(`run-${targetId}-${runId}`)
-
-export const isRunStream = (streamId: string): boolean => streamId.startsWith("run-")

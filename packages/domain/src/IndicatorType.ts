@@ -10,13 +10,3 @@ export const isFileIndicatorType = (t: DefenderIndicatorType): boolean => FILE_I
 /** The indicator types a policy may select (DESIGN §7 `indicatorTypes`): MD5/SHA1/SHA256 all read ThreatConnect File. */
 export const PolicyIndicatorType = Schema.Literal("Address", "MD5", "SHA1", "SHA256", "Host", "URL")
 export type PolicyIndicatorType = typeof PolicyIndicatorType.Type
-
-/** Which Defender type each policy type produces. */
-export const defenderTypeOfPolicyType: Record<PolicyIndicatorType, DefenderIndicatorType> = {
-  Address: "IpAddress",
-  Host: "DomainName",
-  URL: "Url",
-  MD5: "FileMd5",
-  SHA1: "FileSha1",
-  SHA256: "FileSha256"
-}

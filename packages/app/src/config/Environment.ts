@@ -1,5 +1,5 @@
 import * as fs from "node:fs"
-import { Effect, Option, Redacted } from "effect"
+import { Effect, Redacted } from "effect"
 import {
   checkEndpointUrl,
   DEFENDER_CLOUDS,
@@ -90,5 +90,3 @@ export const defenderSettingsOf = (
 /** https everywhere; plain http only to loopback addresses (DESIGN §7). */
 const checked = (key: string, url: string) =>
   Effect.mapError(checkEndpointUrl(key, url), (e) => new ConfigError({ key, reason: e.reason }))
-
-export const optionalEnv = (env: Env, key: string): Option.Option<string> => Option.fromNullable(nonEmpty(env, key))

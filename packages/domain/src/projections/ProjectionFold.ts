@@ -109,19 +109,4 @@ export class ProjectionFold {
       run_summary: take("run_summary")
     }
   }
-
-  /** Drops cached rows to bound memory between batches (only for rows already written). */
-  evict(): void {
-    this.rows.indicator_state.clear()
-    this.rows.target_quota.clear()
-    this.rows.target_last_run.clear()
-    this.rows.run_summary.clear()
-  }
-}
-
-/** Folds a whole event list from nothing: the reference the stored projections must equal. */
-export const foldAll = (events: Iterable<FoldableEvent>): ProjectionFold => {
-  const fold = new ProjectionFold()
-  for (const e of events) fold.apply(e)
-  return fold
 }

@@ -18,5 +18,3 @@ export const compareCheckpoints = (a: Checkpoint, b: Checkpoint): number => {
   const pos = BigInt(a.position) - BigInt(b.position)
   return pos === 0n ? 0 : pos < 0n ? -1 : 1
 }
-
-export const checkpointKey = (c: Checkpoint): string => `${c.transactionId}:${c.position}`
