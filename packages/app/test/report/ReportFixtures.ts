@@ -1,5 +1,5 @@
 import type { DefenderAction, DefenderIndicatorType, IndicatorStateRow, IndicatorStatus, QuotaFigures, RunSummaryRow } from "@tisync/domain"
-import { emptyApiCalls, emptyRunCounts } from "@tisync/domain"
+import { emptyApiCalls, emptyRunCounts, SourceIndicatorId } from "@tisync/domain"
 import type { TargetStatus } from "../../src/sync/StatusQuery.js"
 
 /** Rows and runs as the projections hold them, with only what a test cares about spelled out. */
@@ -26,7 +26,7 @@ export const stateRow = (fields: {
     source:
       fields.ownerName === undefined
         ? null
-        : { system: "threatconnect", ownerId: "1", ownerName: fields.ownerName, indicatorId: "9007199254740993" },
+        : { system: "threatconnect", ownerId: "1", ownerName: fields.ownerName, indicatorId: SourceIndicatorId.make("9007199254740993") },
     sourceLastModified: null,
     contentHash: null,
     rank: null,
