@@ -32,9 +32,9 @@ const writeAtomically = (file: string, text: string) =>
 export const reportCommand = Command.make(
   "report",
   {
-    out: Options.text("out").pipe(Options.withDescription("the HTML file to write"), Options.withDefault("report.html")),
+    out: Options.text("out").pipe(Options.withDescription("the HTML file to write (default report.html)"), Options.withDefault("report.html")),
     limit: Options.integer("limit").pipe(
-      Options.withDescription("how many of each target's newest runs to show"),
+      Options.withDescription("how many of each target's newest runs to show (default 100)"),
       Options.withDefault(100)
     ),
     target: targetOption,

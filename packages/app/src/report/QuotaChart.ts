@@ -35,14 +35,44 @@ export const tickStep = (max: number): number => {
 const grouped = new Intl.NumberFormat("en-US")
 export const formatCount = (n: number): string => grouped.format(n)
 
-/** `2026-11-22T02:35:18Z` -> `11-22 02:35`: the axis shows when, the tooltip the whole instant. */
-const shortTime = (iso: string): string => {
-  const m = /^\d{4}-(\d{2}-\d{2})T(\d{2}:\d{2})/.exec(iso)
-  return m?.[1] !== undefined && m[2] !== undefined ? `${m[1]} ${m[2]}` : iso.slice(0, 16)
+/**
+ * `2026-11-22T02:35:18Z` -> `11-22 02:35`, or `11-22 02:35:18` when two runs share a minute: the axis
+ * shows when, the tooltip the whole instant.
+ */
+const axisTimes = (isos: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const cut = (iso: string, seconds: boolean) => {
+    const m = /^\d{4}-(\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2})?/.exec(iso)
+    return m?.[1] !== undefined && m[2] !== undefined ? `${m[1]} ${m[2]}${seconds ? (m[3] ?? "") : ""}` : iso
+  }
+  const minutes = isos.map((iso) => cut(iso, false))
+  return new Set(minutes).size === minutes.length ? minutes : isos.map((iso) => cut(iso, true))
 }
 
+/**
+ * The scale: Defender's limit, unless everything tisync may use sits in its lower part (a large
+ * reserve): then the axis is zoomed on capacity and live and the bands above are cut at the top.
+ */
+const scaleTop = (points: ReadonlyArray<QuotaPoint>): { readonly top: number; readonly zoomed: boolean } => {
+  const limit = Math.max(1, ...points.map((p) => p.quota.limit))
+  const used = Math.max(1, ...points.map((p) => Math.max(p.quota.capacity, p.quota.live)))
+  return used < limit / 2 ? { top: used * 1.15, zoomed: true } : { top: limit, zoomed: false }
+}
+
+const legendKey = (label: string, style: string, kind: "" | "dot" | "dash") =>
+  html`<span><span class="key ${kind}" style="${style}"></span>${label}</span>`
+
+const legend = (zoomed: boolean): Html =>
+  html`<div class="legend">
+${legendKey("Live (tisync)", "", "dot")}
+${legendKey("Capacity for tisync", `border-color: ${CHART_COLORS.capacity}`, "dash")}
+${zoomed ? html`` : legendKey("Defender limit", `border-color: ${CHART_COLORS.limit}`, "dash")}
+${legendKey("Reserve", `background: ${CHART_COLORS.reserve}; opacity: 0.6`, "")}
+${legendKey("Other apps' indicators", `background: ${CHART_COLORS.foreign}; opacity: 0.6`, "")}
+</div>`
+
+/** Legend and chart. */
 export const quotaChart = (points: ReadonlyArray<QuotaPoint>, targetId: string): Html => {
-  const top = Math.max(1, ...points.map((p) => Math.max(p.quota.limit, p.quota.capacity, p.quota.live)))
+  const { top, zoomed } = scaleTop(points)
   const step = tickStep(top)
   const yMax = Math.ceil(top / step) * step
   const y = (v: number) => MARGIN.top + PLOT_H - (Math.max(0, Math.min(v, yMax)) / yMax) * PLOT_H
@@ -70,11 +100,16 @@ export const quotaChart = (points: ReadonlyArray<QuotaPoint>, targetId: string):
 <text x="${MARGIN.left - 10}" y="${fixed(y(v) + 4)}" text-anchor="end">${formatCount(v)}</text>`)
   }
   const every = Math.max(1, Math.ceil(n / MAX_X_LABELS))
-  const xLabels = points.flatMap((p, i) =>
+  const times = axisTimes(points.map((p) => p.at))
+  const xLabels = points.flatMap((_, i) =>
     i % every === 0 || i === n - 1
-      ? [html`<text x="${fixed(x(i))}" y="${MARGIN.top + PLOT_H + 20}" text-anchor="middle">${shortTime(p.at)}</text>`]
+      ? [html`<text x="${fixed(x(i))}" y="${MARGIN.top + PLOT_H + 20}" text-anchor="middle">${times[i] ?? ""}</text>`]
       : []
   )
+  const limits = [...new Set(points.map((p) => p.quota.limit))]
+  const zoomNote = zoomed
+    ? html`<text x="${MARGIN.left + PLOT_W}" y="${MARGIN.top - 6}" text-anchor="end">${`scale zoomed on capacity: Defender's limit of ${limits.map(formatCount).join(" / ")} is above the top`}</text>`
+    : html``
   const circles = points.map(
     (p, i) =>
       html`<circle data-point="" data-target="${targetId}" data-run-id="${p.runId}" data-live="${p.quota.live}" data-capacity="${p.quota.capacity}" cx="${fixed(x(i))}" cy="${fixed(y(p.quota.live))}" r="4.5" fill="#fff" stroke="${CHART_COLORS.live}" stroke-width="2.5"><title>${`run ${p.runId} (${p.mode}), ${p.at}\nlive ${formatCount(p.quota.live)} of capacity ${formatCount(p.quota.capacity)}\nreserve ${formatCount(p.quota.reserve)}, other apps ${formatCount(p.quota.foreign)}, limit ${formatCount(p.quota.limit)}`}</title></circle>`
@@ -85,11 +120,12 @@ export const quotaChart = (points: ReadonlyArray<QuotaPoint>, targetId: string):
       ? html``
       : html`<text class="value-label" x="${fixed(x(n - 1) - 8)}" y="${fixed(y(last.quota.live) - 12)}" text-anchor="${n === 1 ? "middle" : "end"}">${formatCount(last.quota.live)} live</text>`
 
-  return html`<svg class="chart" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="100%" role="img" aria-label="${`Quota across runs for target ${targetId}`}">
+  return html`${legend(zoomed)}
+<svg class="chart" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="100%" role="img" aria-label="${`Quota across runs for target ${targetId}`}">
 <g class="grid">${ticks}</g>
 ${band((p) => p.quota.limit, (p) => p.quota.limit - p.quota.reserve, CHART_COLORS.reserve, "reserve")}
 ${band((p) => p.quota.limit - p.quota.reserve, (p) => p.quota.capacity, CHART_COLORS.foreign, "foreign")}
-${line((p) => p.quota.limit, CHART_COLORS.limit, "limit", "2 4")}
+${zoomed ? zoomNote : line((p) => p.quota.limit, CHART_COLORS.limit, "limit", "2 4")}
 ${line((p) => p.quota.capacity, CHART_COLORS.capacity, "capacity", "7 4")}
 ${n > 1 ? line((p) => p.quota.live, CHART_COLORS.live, "live", "none") : html``}
 <g class="points">${circles}</g>

@@ -14,7 +14,7 @@ const STYLE = `
 * { box-sizing: border-box; }
 body { margin: 0; background: var(--bg); color: var(--ink);
   font: 14px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Liberation Sans", "DejaVu Sans", Arial, sans-serif; }
-main { max-width: 1120px; margin: 0 auto; padding: 32px 24px 56px; }
+main { max-width: 1200px; margin: 0 auto; padding: 32px 24px 56px; }
 header.page { display: flex; justify-content: space-between; align-items: flex-end; gap: 24px;
   border-bottom: 1px solid var(--line); padding-bottom: 16px; margin-bottom: 8px; }
 h1 { font-size: 24px; font-weight: 650; margin: 0; letter-spacing: -0.01em; }
@@ -46,8 +46,8 @@ th, td { padding: 6px 8px; border-bottom: 1px solid var(--line); text-align: lef
 th { font-size: 11px; color: var(--muted); font-weight: 600; text-transform: uppercase; letter-spacing: 0.04em; white-space: nowrap; }
 tbody tr:last-child td { border-bottom: none; }
 .scroll { overflow-x: auto; }
-table.runs th { text-transform: none; letter-spacing: 0; font-size: 12px; padding: 6px 5px; }
-table.runs td { padding: 6px 5px; }
+table.runs th { text-transform: none; letter-spacing: 0; font-size: 12px; padding: 6px 4px; }
+table.runs td { padding: 6px 4px; }
 table.runs td.run { white-space: nowrap; }
 .num { text-align: right; white-space: nowrap; }
 .zero { color: var(--faint); }
@@ -100,9 +100,6 @@ ${card("Last run", last === null ? "never" : html`<span class="status ${last.sta
 </div>`
 }
 
-const legendKey = (label: string, style: string, kind: "" | "dot" | "dash") =>
-  html`<span><span class="key ${kind}" style="${style}"></span>${label}</span>`
-
 const chartPanel = (t: TargetReport): Html =>
   html`<section class="panel">
 <h3>Quota across runs</h3>
@@ -110,14 +107,7 @@ const chartPanel = (t: TargetReport): Html =>
 ${
   t.quotaSeries.length === 0
     ? html`<p class="empty">No completed run yet: nothing to chart.</p>`
-    : html`<div class="legend">
-${legendKey("Live (tisync)", "", "dot")}
-${legendKey("Capacity for tisync", `border-color: ${CHART_COLORS.capacity}`, "dash")}
-${legendKey("Defender limit", `border-color: ${CHART_COLORS.limit}`, "dash")}
-${legendKey("Reserve", `background: ${CHART_COLORS.reserve}; opacity: 0.6`, "")}
-${legendKey("Other apps' indicators", `background: ${CHART_COLORS.foreign}; opacity: 0.6`, "")}
-</div>
-${quotaChart(t.quotaSeries, t.targetId)}`
+    : quotaChart(t.quotaSeries, t.targetId)
 }
 </section>`
 
@@ -143,19 +133,25 @@ const runRow = (r: RunLine): Html => {
     return key === "failed" && v > 0 ? html`<td class="num bad">${formatCount(v)}</td>` : html`<td class="num">${count(v)}</td>`
   })
   return html`<tr>
-<td class="run"><div>${when(r.startedAt)}</div><div class="sample"><code class="runid" title="${r.runId}">${r.runId.slice(0, 8)}</code> · ${r.mode}</div></td>
+<td class="run"><div>${when(r.startedAt)}</div><div class="sample"><code class="runid" title="${r.runId}">${r.runId.slice(0, 8)}</code> · ${r.mode} · ${duration(r.durationSeconds)}</div></td>
 <td><span class="status ${r.status}" title="${r.error ?? ""}">${r.status}</span></td>
-<td class="num">${duration(r.durationSeconds)}</td>
 ${cells}
 <td class="num">${r.apiCalls === null ? "-" : count(r.apiCalls)}</td>
 </tr>`
 }
 
+/** Errors and notes of the newest runs; the rest are a `runs show` away. */
+const MAX_REMARKS = 12
+
 const runsPanel = (t: TargetReport): Html => {
-  const remarks = t.runs.flatMap((r) => [
+  const all = t.runs.flatMap((r) => [
     ...(r.error === null ? [] : [html`<li><code>${r.runId.slice(0, 8)}</code> failed: ${r.error}</li>`]),
     ...r.notes.map((note) => html`<li><code>${r.runId.slice(0, 8)}</code> ${note}</li>`)
   ])
+  const remarks =
+    all.length > MAX_REMARKS
+      ? [...all.slice(0, MAX_REMARKS), html`<li>${`${all.length - MAX_REMARKS} more: tisync runs show RUN_ID`}</li>`]
+      : all
   return html`<section class="panel">
 <h3>Counts per run</h3>
 <p class="hint">Newest first. Rejected, duplicate and deferred indicators are outcomes, not failures; failed counts writes that could not be completed after retries.</p>
@@ -163,7 +159,7 @@ ${
   t.runs.length === 0
     ? html`<p class="empty">No run recorded for this target.</p>`
     : html`<div class="scroll"><table class="runs">
-<thead><tr><th>Started (UTC) · run · mode</th><th>Status</th><th class="num">Took</th>${COUNT_COLUMNS.map(([, label]) => html`<th class="num">${label}</th>`)}<th class="num">API calls</th></tr></thead>
+<thead><tr><th>Started (UTC)</th><th>Status</th>${COUNT_COLUMNS.map(([, label]) => html`<th class="num">${label}</th>`)}<th class="num">API calls</th></tr></thead>
 <tbody>${t.runs.map(runRow)}</tbody>
 </table></div>`
 }
