@@ -80,12 +80,15 @@ describe("tisync report end to end (pglite)", () => {
     expect(fs.readdirSync(dir)).toEqual(["report.html"])
   })
 
-  it("refuses an unknown --target with exit 2, naming it, and writes nothing", async () => {
+  it("refuses an unknown --target or an --out in no directory with exit 2, naming it, and writes nothing", async () => {
     const other = path.join(dir, "other.html")
-    const report = await world.run(["report", "--out", other, "--target", "nope"])
-    expect(report.code).toBe(2)
-    expect(report.stderr).toContain("nope")
-    expect(fs.existsSync(other)).toBe(false)
+    const unknownTarget = await world.run(["report", "--out", other, "--target", "nope"])
+    expect(unknownTarget.code).toBe(2)
+    expect(unknownTarget.stderr).toContain("nope")
+    const noDirectory = await world.run(["report", "--out", path.join(dir, "missing", "r.html")])
+    expect(noDirectory.code).toBe(2)
+    expect(noDirectory.stderr).toContain("--out")
+    expect(fs.readdirSync(dir)).toEqual(["report.html"])
   })
 
   it.skipIf(!hasChromium)(

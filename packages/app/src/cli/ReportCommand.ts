@@ -1,7 +1,7 @@
 import * as path from "node:path"
 import { Command, Options } from "@effect/cli"
 import { FileSystem } from "@effect/platform"
-import { DateTime, Effect } from "effect"
+import { DateTime, Effect, Option } from "effect"
 import type { Policy } from "@tisync/domain"
 import { ConfigError } from "../config/ConfigError.js"
 import { reportViewOf } from "../report/ReportData.js"
@@ -44,6 +44,12 @@ export const reportCommand = Command.make(
   (input) =>
     Effect.gen(function* () {
       if (input.limit < 1) return yield* new ConfigError({ key: "--limit", reason: "must be at least 1" })
+      const out = path.resolve(input.out)
+      const fs = yield* FileSystem.FileSystem
+      const directory = yield* fs.stat(path.dirname(out)).pipe(Effect.option)
+      if (Option.isNone(directory) || directory.value.type !== "Directory") {
+        return yield* new ConfigError({ key: "--out", reason: `${path.dirname(out)} is not a directory` })
+      }
       const context = yield* loadAppContext(input)
       const policies = new Map<string, Policy>(context.targets.map((t) => [t.settings.id, t.policy]))
       const generatedAt = DateTime.formatIso(yield* DateTime.now)
@@ -53,7 +59,6 @@ export const reportCommand = Command.make(
       ).pipe(Effect.provide(storeLayerOf(storeSettings(context))), withLogging(context.logLevel))
       const view = reportViewOf(data)
       const text = reportHtml(view)
-      const out = path.resolve(input.out)
       yield* writeAtomically(out, text)
       const written: ReportWritten = {
         out,

@@ -71,7 +71,7 @@ footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
 @media print { body { background: #fff; } .panel, .card { break-inside: avoid; } }
 `
 
-const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
 const count = (n: number): Html => (n === 0 ? html`<span class="zero">0</span>` : html`${formatCount(n)}`)
 

@@ -73,6 +73,52 @@ describe("report HTML", () => {
     expect(page).toContain("No reconcile recorded")
   })
 
+  it("draws each target's runs in its own chart", () => {
+    const runs = (targetId: string, count: number) =>
+      Array.from({ length: count }, (_, i) =>
+        runRow({ runId: `${targetId}-${i}`, startedAt: `2026-02-0${i + 1}T10:00:00.000Z`, targetId, quota: quota(i) })
+      )
+    const page = reportHtml(
+      reportViewOf(
+        input({
+          targets: [
+            { status: targetStatus("tenant-a", 1), runs: runs("tenant-a", 2), rows: [] },
+            { status: targetStatus("tenant-b", 2), runs: runs("tenant-b", 3), rows: [] }
+          ]
+        })
+      )
+    )
+    expect(page.match(/<svg class="chart"/g)).toHaveLength(2)
+    expect(page.match(/<circle data-point="" data-target="tenant-a"/g)).toHaveLength(2)
+    expect(page.match(/<circle data-point="" data-target="tenant-b"/g)).toHaveLength(3)
+    expect(page).toContain(`href="#target-tenant-b"`)
+  })
+
+  it("zooms the scale on capacity when a large reserve leaves tisync a sliver of the limit", () => {
+    const withReserve = (reserve: number) =>
+      reportHtml(
+        reportViewOf(
+          input({
+            targets: [
+              {
+                status: targetStatus("default", 1),
+                runs: [runRow({ runId: "r1", startedAt: "2026-02-01T10:00:00.000Z", quota: quota(300, { reserve }) })],
+                rows: []
+              }
+            ]
+          })
+        )
+      )
+    const zoomed = withReserve(14_600)
+    expect(zoomed).toContain("scale zoomed on capacity")
+    expect(zoomed).not.toContain(`data-series="limit"`)
+    expect(zoomed).not.toContain(">15,000</text>")
+    const full = withReserve(0)
+    expect(full).not.toContain("scale zoomed")
+    expect(full).toContain(`data-series="limit"`)
+    expect(full).toContain(">15,000</text>")
+  })
+
   it("the template escapes text and numbers and keeps markup it built", () => {
     const inner = html`<b>${"<i>"}</b>`
     expect(html`<p>${inner}${3}${[inner, inner]}</p>`.text).toBe("<p><b>&lt;i&gt;</b>3<b>&lt;i&gt;</b><b>&lt;i&gt;</b></p>")
