@@ -5,6 +5,7 @@ import { reconcileCommand, revokeCommand, submitCommand } from "./IndicatorComma
 import { statusCommand } from "./StatusCommand.js"
 import { migrateCommand, replayCommand } from "./StoreCommands.js"
 import { planCommand, syncCommand } from "./SyncCommand.js"
+import { reportCommand } from "./ReportCommand.js"
 
 /** Every command of DESIGN §6. */
 export const commands = [
@@ -19,5 +20,6 @@ export const commands = [
   revokeCommand,
   migrateCommand,
   daemonCommand,
-  demoCommand
+  demoCommand,
+  reportCommand
 ] as const
