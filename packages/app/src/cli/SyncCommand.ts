@@ -38,6 +38,17 @@ export const runFailed = (report: SyncReport) => report.status === "failed" || r
  * session) and side by side on PostgreSQL.
  */
 export const syncTargets = (context: AppContext, options: { readonly full: boolean; readonly dryRun: boolean }) =>
+  syncTargetsThen(context, options, Effect.succeed)
+
+/**
+ * `syncTargets`, then `after` with the reports while the store is still open (the daemon reads the
+ * status it exports as metrics there, without opening the store again).
+ */
+export const syncTargetsThen = <A, E, R>(
+  context: AppContext,
+  options: { readonly full: boolean; readonly dryRun: boolean },
+  after: (reports: ReadonlyArray<SyncReport>) => Effect.Effect<A, E, R>
+) =>
   Effect.gen(function* () {
     const settings = yield* Effect.forEach(context.targets, (t) =>
       Effect.map(defenderSettingsOf(context.env, t.settings), (defender) => ({ target: t, defender }))
@@ -51,7 +62,7 @@ export const syncTargets = (context: AppContext, options: { readonly full: boole
           Effect.provide(sinkLayerOf(defender))
         ),
       { concurrency: store.databaseUrl === null ? 1 : "unbounded" }
-    ).pipe(Effect.provide(shared))
+    ).pipe(Effect.flatMap(after), Effect.provide(shared))
   })
 
 export const reportRuns = (reports: ReadonlyArray<SyncReport>, json: boolean) =>

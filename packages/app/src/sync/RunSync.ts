@@ -345,7 +345,22 @@ export const runSync = (options: RunSyncOptions) =>
   Effect.gen(function* () {
     const targetId = yield* decodeTargetId(options.targetId)
     const runId = yield* Effect.flatMap(IdGenerator, (ids) => ids.runId)
-    if (options.dryRun) return yield* dryRun(runId, targetId, options.policy, options.full)
+    if (options.dryRun) return yield* dryRun(runId, targetId, options.policy, options.full).pipe(observedRun(runId, targetId, "dry-run"))
     const store = yield* EventStore
-    return yield* store.withTargetLock(targetId, runId, syncUnderLock(runId, targetId, options.policy, options.full))
+    return yield* store.withTargetLock(targetId, runId, syncUnderLock(runId, targetId, options.policy, options.full)).pipe(
+      observedRun(runId, targetId, options.full ? "full" : "sync")
+    )
   })
+
+/**
+ * Every log line of a run carries its run id and target (issue 7 item 3), adapters' lines included, and
+ * the run is one trace span (exported when OTEL_EXPORTER_OTLP_ENDPOINT is set) parenting the page and
+ * API call spans.
+ */
+const observedRun =
+  (runId: RunId, targetId: TargetId, kind: string) =>
+  <A, E, R>(run: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    run.pipe(
+      Effect.annotateLogs({ runId, targetId }),
+      Effect.withSpan("tisync.run", { attributes: { "tisync.run_id": runId, "tisync.target_id": targetId, "tisync.run_kind": kind } })
+    )
