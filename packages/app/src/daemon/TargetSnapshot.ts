@@ -1,6 +1,5 @@
 import { DateTime, Effect, Option } from "effect"
 import { type Policy, ProjectionStore, type QuotaFigures, type StateCounts } from "@tisync/domain"
-import { loadRunHistory } from "../sync/RunWindow.js"
 import { statusOf } from "../sync/StatusQuery.js"
 
 /** The last run of a target that ended (completed or failed): what health and the run metrics report. */
@@ -21,8 +20,11 @@ export interface TargetSnapshot {
   readonly states: StateCounts
 }
 
-/** Runs searched for the last one that ended (a crashed run stays `running` in the log). */
-const RECENT_RUNS = 20
+/**
+ * Runs searched for the last one that ended and the last completed one (a crashed run stays `running` in
+ * the log; a target failing for days has many failed runs after its last completed one).
+ */
+const RECENT_RUNS = 200
 
 const millisOf = (iso: string | null): number | null =>
   iso === null ? null : Option.getOrNull(Option.map(DateTime.make(iso), DateTime.toEpochMillis))
@@ -38,19 +40,21 @@ export const snapshotTargets = (targetIds: ReadonlyArray<string>, policyOf: (tar
     return yield* Effect.forEach(status.targets, (t) =>
       Effect.gen(function* () {
         const recent = yield* projections.runs({ targetId: t.targetId, limit: RECENT_RUNS })
-        const history = yield* loadRunHistory(t.targetId)
+        // The one that ended last, whatever the order of run ids (a run id's clock is not the store's).
         let lastFinished: FinishedRun | null = null
+        let lastCompletedAtMillis: number | null = null
         for (const r of recent) {
           const started = millisOf(r.startedAt)
           const finished = millisOf(r.finishedAt)
           if (r.status === "running" || started === null || finished === null) continue
+          if (r.status === "completed" && (lastCompletedAtMillis === null || finished > lastCompletedAtMillis)) lastCompletedAtMillis = finished
+          if (lastFinished !== null && lastFinished.finishedAtMillis >= finished) continue
           lastFinished = { runId: r.runId, status: r.status, startedAtMillis: started, finishedAtMillis: finished }
-          break
         }
         const snapshot: TargetSnapshot = {
           targetId: t.targetId,
           lastFinished,
-          lastCompletedAtMillis: millisOf(history.lastCompleted?.finishedAt ?? null),
+          lastCompletedAtMillis,
           quota: t.quota,
           states: t.states
         }

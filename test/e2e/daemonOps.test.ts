@@ -1,7 +1,11 @@
 import * as net from "node:net"
 import type { ChildProcess } from "node:child_process"
+import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
+import { PgliteStoreLive } from "@tisync/adapters"
+import { EventStore, RunId, runStreamId } from "@tisync/domain"
 import { parseExposition, sampleValue, sumOf } from "../support/PrometheusParser.js"
+import { runCompleted, runStarted, target as defaultTarget } from "../support/sampleEvents.js"
 import { CliWorld, OWNERS } from "./CliWorld.js"
 
 const freePort = (): Promise<number> =>
@@ -48,14 +52,27 @@ interface RunReport {
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null
 
-describe("tisync daemon --health-port", () => {
-  it("serves /healthz and /metrics with the figures of the run it made", async () => {
+describe("tisync daemon: catch-up, health, metrics, stopping", () => {
+  it("catches up at once after downtime, serves /healthz and /metrics with that run's figures; restarted fresh, it waits", async () => {
     const world = await CliWorld.start("pglite", { indicators: 20 })
+    // The daemon was down since a run that completed long ago (2026-01-01), written straight into the store.
+    const oldRun = RunId.make(`${Date.UTC(2026, 0, 1).toString(16).padStart(12, "0").replace(/^(.{8})(.{4})$/, "$1-$2")}-7000-8000-000000000001`)
+    await Effect.runPromise(
+      Effect.flatMap(EventStore, (store) =>
+        store.append({ streamId: runStreamId(defaultTarget, oldRun), expectedVersion: 0, events: [runStarted(oldRun, 0), runCompleted(oldRun, 1)] })
+      ).pipe(Effect.provide(PgliteStoreLive(world.storeEnv["TISYNC_DATA_DIR"] ?? "")))
+    )
     const port = await freePort()
-    const daemon = world.spawn(["daemon", "--every", "1h", "--json", "--health-port", String(port), "--owners", OWNERS, "--lastRunDays", "31"])
+    const args = ["daemon", "--every", "1h", "--health-port", String(port), "--owners", OWNERS, "--lastRunDays", "31"]
+    const daemon = world.spawn([...args, "--json"])
     const { seen, exited } = watch(daemon)
+    let again: ChildProcess | null = null
     try {
-      await waitFor("the first run", () => seen.err.includes("next run in"))
+      await waitFor("the catch-up run", () => seen.err.includes("next run in"))
+      expect(seen.err).toContain("target default last completed a run at 2026-01-01T00:01:00.000Z: running it now")
+      // One catch-up run however many intervals were missed, the next one an interval (+ jitter) later.
+      expect(seen.err.match(/started on target default/g) ?? []).toHaveLength(1)
+      expect(/next run in ([^"(]+)\(/.exec(seen.err)?.[1] ?? "").toMatch(/^(59m|1h)/)
       const report: RunReport = JSON.parse(seen.out)
       expect(report.status).toBe("completed")
       expect(report.quota.live).toBeGreaterThan(0)
@@ -103,11 +120,26 @@ describe("tisync daemon --health-port", () => {
         expect(sampleValue(exposition, "tisync_rejected_indicators", target)).toBe(states["rejected"])
       }
       expect((await get(port, "/nothing")).status).toBe(404)
-
       daemon.kill("SIGTERM")
       expect(await exited).toBe(0)
+
+      // Restarted minutes after a completed run: no run now, the next an interval after that run; the
+      // health answer comes from the store at once.
+      again = world.spawn(args)
+      const second = watch(again)
+      await waitFor("the schedule", () => second.seen.err.includes("next run in"))
+      expect(second.seen.err).toMatch(/target default last completed a run at \S+: next run at/)
+      expect(second.seen.err).not.toContain("running it now")
+      expect(/next run in ([^"(]+)\(/.exec(second.seen.err)?.[1] ?? "").toMatch(/^(59m|1h)/)
+      const healthAgain = await get(port, "/healthz")
+      expect(healthAgain.status).toBe(200)
+      expect(JSON.parse(healthAgain.text)).toMatchObject({ status: "ok", targets: [{ runId: report.runId, status: "completed" }] })
+      expect(second.seen.out).toBe("")
+      again.kill("SIGTERM")
+      expect(await second.exited).toBe(0)
     } finally {
       daemon.kill("SIGKILL")
+      again?.kill("SIGKILL")
       await world.close()
     }
   }, 180_000)
@@ -143,11 +175,10 @@ describe("tisync daemon --health-port", () => {
       const held = world.defender.simulator.indicators().length
       expect(held).toBeGreaterThan(0)
 
-      const runs = await world.run(["runs", "--json"])
-      expect(runs.stdout).toContain("interrupted")
       const status = await world.run(["status", "--json"])
       // The batch Defender answered is recorded: every indicator it holds is live in tisync's projections.
       expect(status.json).toMatchObject({ targets: [{ targetId: "default", states: { live: held }, lastRun: { status: "failed" } }] })
+      expect(seen.err).toContain("the run was interrupted")
       expect(seen.err).not.toContain("unexpected failure")
     } finally {
       daemon.kill("SIGKILL")
