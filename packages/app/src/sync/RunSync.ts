@@ -319,6 +319,9 @@ const syncUnderLock = (runId: RunId, targetId: TargetId, policy: Policy, full: b
         ]
       })
       yield* catchUp("live")
+      yield* Effect.logInfo(
+        `run ${runId} completed on target ${targetId}: ${Object.entries(progress.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ") || "nothing to do"}; ${quota.live} live of capacity ${quota.capacity}`
+      )
       return reportOf({
         runId, targetId, mode: window.mode, status: "completed", progress, apiCalls, quota,
         watermark: watermark ?? history.watermark, notes
