@@ -365,7 +365,7 @@ const makeFetchPage =
         return yield* new SourceNextLinkRefused({ linkOrigin: next.origin, expectedOrigin: cfg.base.origin })
       }
       return { items, next }
-    })
+    }).pipe(Effect.withSpan("threatconnect.page", { attributes: { "url.path": url.pathname } }))
 
 /** The adapter as a Layer over any HttpClient. */
 export const threatConnectSourceLayer = (config: ThreatConnectConfig): Layer.Layer<IndicatorSource, SourceConfigError, HttpClient.HttpClient> =>
