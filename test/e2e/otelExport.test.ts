@@ -105,15 +105,19 @@ describe("OpenTelemetry export", () => {
     }
   }, 120_000)
 
-  it("without OTEL_EXPORTER_OTLP_ENDPOINT nothing is exported, even with a per-signal endpoint set", async () => {
+  it("without OTEL_EXPORTER_OTLP_ENDPOINT nothing is exported, even with a per-signal endpoint set; no progress line off a terminal", async () => {
     const world = await CliWorld.start("pglite", { indicators: 3 })
     const collector = await startCollector()
     try {
-      const r = await world.run(["sync", "--json", "--owners", OWNERS, "--lastRunDays", "31"], {
+      // Text output (no --json) on a pipe: the progress line is for terminals only.
+      const r = await world.run(["sync", "--owners", OWNERS, "--lastRunDays", "31"], {
         OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${collector.url}/v1/traces`,
         OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${collector.url}/v1/metrics`
       })
       expect(r.code).toBe(0)
+      expect(r.stdout).toContain("API calls:")
+      expect(r.stderr).not.toMatch(/pages \d+ \||batches \d+\/|\u001b\[\?25l|\r/)
+      for (const line of r.stderr.split("\n").filter((l) => l !== "")) expect(() => JSON.parse(line), line).not.toThrow()
       await new Promise((resolve) => setTimeout(resolve, 500))
       expect(collector.received).toEqual([])
     } finally {

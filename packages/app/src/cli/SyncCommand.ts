@@ -8,6 +8,7 @@ import { idLayer, sinkLayerOf, sourceLayerFromEnv, storeLayerOf } from "./AppLay
 import { configOption, jsonOption, policyOptions, targetOption } from "./CommonOptions.js"
 import { ExitWith } from "./ExitCode.js"
 import { printJson, printLine, printTable } from "./Output.js"
+import { progressEnabled, withProgress } from "./ProgressDisplay.js"
 
 /** A run's report as text: the counts and API calls that `--json` prints as keys. */
 export const printReport = (report: SyncReport) =>
@@ -84,7 +85,10 @@ const syncOptions = {
 export const syncCommand = Command.make("sync", syncOptions, (input) =>
   Effect.gen(function* () {
     const context = yield* loadAppContext(input)
-    const reports = yield* syncTargets(context, { full: input.full, dryRun: input.dryRun }).pipe(withLogging(context.logLevel))
+    const reports = yield* syncTargets(context, { full: input.full, dryRun: input.dryRun }).pipe(
+      withProgress(progressEnabled(input.json)),
+      withLogging(context.logLevel)
+    )
     yield* reportRuns(reports, input.json)
   })
 ).pipe(
@@ -96,7 +100,10 @@ const { dryRun: _dryRun, ...planOptions } = syncOptions
 export const planCommand = Command.make("plan", planOptions, (input) =>
   Effect.gen(function* () {
     const context = yield* loadAppContext(input)
-    const reports = yield* syncTargets(context, { full: input.full, dryRun: true }).pipe(withLogging(context.logLevel))
+    const reports = yield* syncTargets(context, { full: input.full, dryRun: true }).pipe(
+      withProgress(progressEnabled(input.json)),
+      withLogging(context.logLevel)
+    )
     yield* reportRuns(reports, input.json)
   })
 ).pipe(Command.withDescription("the same as sync --dry-run. Example: tisync plan --config policy.yaml --json"))

@@ -1,6 +1,7 @@
 import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Effect, Layer, Metric } from "effect"
+import { Clock, Effect, Layer, Metric } from "effect"
+import { reportProgress } from "./RunProgress.js"
 
 /**
  * The `endpoint` label of API call metrics: the keys of `apiCalls` in `sync --json` (DESIGN §6), so a
@@ -47,18 +48,33 @@ export const recordApiCall = (endpoint: ApiEndpointLabel, status: number | "erro
   )
 
 /**
- * An HttpClient that counts every request it executes by endpoint and status. The adapters call
- * `execute` once per attempt, so retries are counted as `apiCalls` counts them.
+ * An HttpClient that counts every request it executes by endpoint and status (and tells a progress line
+ * about pages, batches and waits). The adapters call `execute` once per attempt, so retries are counted
+ * as `apiCalls` counts them.
  */
 export const observeApiCalls = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
   HttpClient.transform(client, (response, request) => {
     const endpoint = apiEndpointOf(request.method, request.url)
     return response.pipe(
-      Effect.tap((r) => recordApiCall(endpoint, r.status)),
+      Effect.tap((r) => Effect.zipRight(recordApiCall(endpoint, r.status), progressOf(endpoint, r.status, r.headers["retry-after"]))),
       Effect.tapError(() => recordApiCall(endpoint, "error")),
       Effect.onInterrupt(() => recordApiCall(endpoint, "aborted"))
     )
   })
+
+/** What an answer means for a progress line: a page, a batch sent, or a wait before a retry. */
+const progressOf = (endpoint: ApiEndpointLabel, status: number, retryAfter: string | undefined) => {
+  if (status === 429 || status >= 500) {
+    const seconds = retryAfter === undefined ? NaN : Number(retryAfter)
+    return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      reportProgress({ _tag: "Waiting", endpoint, status, untilMillis: Number.isFinite(seconds) ? now + seconds * 1000 : null })
+    )
+  }
+  if (status >= 200 && status < 300) {
+    return reportProgress(endpoint === "threatconnect" ? { _tag: "PageFetched" } : endpoint === "import" ? { _tag: "BatchSent" } : { _tag: "Answered" })
+  }
+  return Effect.void
+}
 
 /** Node's HTTP client, observed: what the app gives the ThreatConnect and Defender adapters. */
 export const ObservedNodeHttpClient: Layer.Layer<HttpClient.HttpClient> = Layer.effect(

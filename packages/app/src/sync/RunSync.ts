@@ -5,6 +5,7 @@ import {
   emptySinkCallCounts,
   EventStore,
   IdGenerator,
+  IMPORT_BATCH_LIMIT,
   IndicatorSink,
   IndicatorSource,
   type Plan,
@@ -26,6 +27,7 @@ import {
   type SourceRecordRejected,
   TargetId
 } from "@tisync/domain"
+import { reportProgress } from "../observability/RunProgress.js"
 import { catchUp } from "../projections/ProjectionRunner.js"
 import { classifyHoldings, listDefender } from "./DefenderHoldings.js"
 import { executePlan, newProgress, type RunProgress } from "./PlanExecution.js"
@@ -139,6 +141,14 @@ const rejectedNotes = (rejected: ReadonlyArray<SourceRecordRejected>): ReadonlyA
   return rejected.length > MAX_REJECTED_NOTES ? [...named, `... and ${rejected.length - MAX_REJECTED_NOTES} more unreadable ThreatConnect records`] : named
 }
 
+/** A progress line on a terminal shows the keys selected and the import batches the plan needs. */
+const reportPlanned = (plan: Plan) =>
+  reportProgress({
+    _tag: "Planned",
+    candidates: planCounts(plan).selected,
+    batches: Math.ceil((plan.create.length + plan.update.length + plan.renew.length + plan.retry.length) / IMPORT_BATCH_LIMIT)
+  })
+
 interface Gathered {
   readonly plan: Plan
   readonly read: SourceRead
@@ -173,6 +183,7 @@ const gather = (targetId: TargetId, policy: Policy, window: RunWindow, now: Date
       policy,
       now
     })
+    yield* reportPlanned(plan)
     const adoptedNote =
       holdings.adopted.length === 0
         ? []
