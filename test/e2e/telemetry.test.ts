@@ -49,17 +49,32 @@ const metricNamesOf = (bodies: ReadonlyArray<string>): ReadonlyArray<string> =>
 
 const attribute = (span: OtlpSpan, key: string): unknown => span.attributes?.find((a) => a.key === key)?.value["stringValue"]
 
-describe("OpenTelemetry export", () => {
-  it("with OTEL_EXPORTER_OTLP_ENDPOINT, a sync exports its run span, page and API call spans and the metrics", async () => {
+describe("logs, traces and metrics", () => {
+  it("stderr is JSON lines each carrying the run id and target; with OTEL_EXPORTER_OTLP_ENDPOINT the run span, page and API call spans and the metrics are exported", async () => {
     const world = await CliWorld.start("pglite", { indicators: 12 })
     const collector = await startCollector()
     try {
-      const r = await world.run(["sync", "--json", "--owners", OWNERS, "--lastRunDays", "31"], {
+      // A throttled first import adds a retry line from inside the Defender adapter, and a retried call span.
+      world.defender.simulator.setFaults([{ endpoint: "import", calls: [1], fault: { kind: "throttle", retryAfterSeconds: 1 } }])
+      const r = await world.run(["sync", "--json", "--owners", OWNERS, "--lastRunDays", "31", "--logLevel", "Debug"], {
         OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
         OTEL_SERVICE_NAME: "tisync-test"
       })
       expect(r.code).toBe(0)
       const runId = isRecord(r.json) ? r.json["runId"] : null
+      expect(typeof runId).toBe("string")
+
+      // Logs: every stderr line is a JSON object annotated with the run id and target (issue 7 item 3).
+      const lines = r.stderr.split("\n").filter((l) => l.trim() !== "")
+      expect(lines.some((l) => l.includes(`run ${String(runId)} started on target default`))).toBe(true)
+      expect(lines.some((l) => /Defender import: HTTP 429 DefenderThrottled; retry 1 in \d/.test(l))).toBe(true)
+      expect(lines.some((l) => l.includes(`run ${String(runId)} completed on target default`))).toBe(true)
+      for (const line of lines) {
+        const entry: unknown = JSON.parse(line)
+        expect(isRecord(entry) ? entry["annotations"] : null, line).toMatchObject({ runId, targetId: "default" })
+        expect(isRecord(entry) && typeof entry["logLevel"] === "string" && "message" in entry, line).toBe(true)
+      }
+
       const traces = collector.received.filter((x) => x.path === "/v1/traces")
       expect(traces.length).toBeGreaterThan(0)
       expect(traces[0]?.contentType).toContain("application/json")
