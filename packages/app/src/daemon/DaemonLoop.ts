@@ -68,8 +68,9 @@ export const runDaemon = (context: AppContext, options: DaemonOptions) =>
       Effect.gen(function* () {
         yield* setRunning(new Set(ready))
         const subset: AppContext = { ...context, targets: context.targets.filter((t) => ready.includes(t.settings.id)) }
+        // A failed read of the figures afterwards must not turn completed runs into failed ones.
         const outcome = yield* syncTargetsThen(subset, { full: false, dryRun: false }, (reports) =>
-          Effect.map(snapshotTargets(ready, policyOf), (snapshots) => ({ reports, snapshots }))
+          Effect.map(Effect.either(snapshotTargets(ready, policyOf)), (snapshots) => ({ reports, snapshots }))
         ).pipe(Effect.either)
         if (outcome._tag === "Right") {
           for (const r of outcome.right.reports) {
@@ -77,7 +78,9 @@ export const runDaemon = (context: AppContext, options: DaemonOptions) =>
             yield* recordRunOutcome(r.targetId, r.status)
             if (runFailed(r)) yield* Effect.logWarning(`run ${r.runId} on ${r.targetId} did not complete every write`)
           }
-          yield* apply(outcome.right.snapshots)
+          const snapshots = outcome.right.snapshots
+          if (snapshots._tag === "Right") yield* apply(snapshots.right)
+          else yield* Effect.logWarning(`could not read the targets' figures after the run: ${snapshots.left.message}`)
         } else {
           const e = outcome.left
           yield* Effect.logError(`run failed: ${e instanceof Error ? e.message : String(e)}`)
