@@ -30,7 +30,7 @@ import {
   type SinkError,
   TokenProvider
 } from "@tisync/domain"
-import { Chunk, Config, Duration, Effect, Either, Layer, Option, Redacted, Schedule, Schema, Stream } from "effect"
+import { Chunk, Clock, Config, Duration, Effect, Either, Layer, Option, Redacted, Schedule, ScheduleDecision, ScheduleIntervals as Intervals, Schema, Stream } from "effect"
 import { checkEndpointUrl, DEFENDER_CLOUDS, trimSlash } from "./DefenderCloudSettings.js"
 import { limitersFor, type RateLimitSetting } from "./DefenderRateLimits.js"
 import { MsalTokenProviderFromEnv } from "./MsalTokenProvider.js"
@@ -134,7 +134,17 @@ export const makeDefenderIndicatorSink = (
         error._tag === "DefenderThrottled" ? Duration.seconds(error.retryAfterSeconds) : Duration.min(delay, maxDelay)
       ),
       Schedule.intersect(Schedule.recurs(retry.maxRetries ?? 5)),
-      Schedule.whileInput(isRetryable(maxRetryAfter))
+      Schedule.whileInput(isRetryable(maxRetryAfter)),
+      // Each wait is logged (operators see 429 storms and 5xx at once; the run's annotations say which run).
+      Schedule.onDecision(([{ error }, retries], decision) =>
+        ScheduleDecision.isContinue(decision)
+          ? Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              Effect.logWarning(
+                `Defender ${"endpoint" in error ? error.endpoint : "call"}: ${"status" in error ? `HTTP ${error.status} ` : ""}${error._tag}; retry ${retries + 1} in ${Duration.format(Duration.millis(Math.max(0, Intervals.start(decision.intervals) - now)))}`
+              )
+            )
+          : Effect.void
+      )
     )
 
     /** One HTTP request: rate-limited, counted, timed out; the body read as text. */

@@ -1,6 +1,6 @@
 import { HttpClient, HttpClientRequest, type HttpClientError, type HttpClientResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Chunk, Clock, Data, DateTime, Duration, Effect, Either, Layer, Option, Redacted, Ref, Schedule, Stream } from "effect"
+import { Chunk, Clock, Data, DateTime, Duration, Effect, Either, Layer, Option, Redacted, Ref, Schedule, ScheduleDecision, ScheduleIntervals, Stream } from "effect"
 import {
   buildTql,
   formatTqlDateTime,
@@ -229,6 +229,16 @@ const makeGet = (cfg: ResolvedThreatConnectConfig, client: HttpClient.HttpClient
     Schedule.whileInput((e: AttemptError) => e._tag === "Transient"),
     Schedule.modifyDelay((e, d) =>
       e._tag === "Transient" && e.retryAfter !== null ? Duration.max(d, Duration.min(e.retryAfter, maxRetryAfter)) : d
+    ),
+    // Each wait is logged (the run's annotations say which run).
+    Schedule.onDecision((e, decision) =>
+      ScheduleDecision.isContinue(decision) && e._tag === "Transient"
+        ? Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            Effect.logWarning(
+              `ThreatConnect: ${e.status === null ? "" : `HTTP ${e.status} `}${e.detail.slice(0, 200)}; retrying in ${Duration.format(Duration.millis(Math.max(0, ScheduleIntervals.start(decision.intervals) - now)))}`
+            )
+          )
+        : Effect.void
     )
   )
 
@@ -355,7 +365,7 @@ const makeFetchPage =
         return yield* new SourceNextLinkRefused({ linkOrigin: next.origin, expectedOrigin: cfg.base.origin })
       }
       return { items, next }
-    })
+    }).pipe(Effect.withSpan("threatconnect.page", { attributes: { "url.path": url.pathname } }))
 
 /** The adapter as a Layer over any HttpClient. */
 export const threatConnectSourceLayer = (config: ThreatConnectConfig): Layer.Layer<IndicatorSource, SourceConfigError, HttpClient.HttpClient> =>

@@ -5,6 +5,7 @@ import { readConfigFile } from "../config/ConfigFile.js"
 import { type Env, storeSettingsOf } from "../config/Environment.js"
 import { parsePolicyFlag } from "../config/PolicyFlags.js"
 import type { LogLevelName } from "@tisync/domain"
+import { writeAroundProgress } from "./ProgressDisplay.js"
 
 export interface CommandInput {
   readonly config: Option.Option<string>
@@ -49,11 +50,16 @@ const LEVELS: Record<LogLevelName, LogLevel.LogLevel> = {
   Error: LogLevel.Error
 }
 
-/** Logs go to stderr: JSON lines when stderr is not a terminal, readable lines when it is. */
+const prettyStderr = Logger.prettyLogger({ stderr: true, colors: true, mode: "tty" })
+
+/**
+ * Logs go to stderr: JSON lines when stderr is not a terminal, readable lines when it is (written around
+ * the progress line, when one is drawn).
+ */
 const stderrLogger = Logger.replace(
   Logger.defaultLogger,
   process.stderr.isTTY === true
-    ? Logger.prettyLogger({ stderr: true, colors: true, mode: "tty" })
+    ? Logger.make((options) => writeAroundProgress(() => prettyStderr.log(options)))
     : Logger.withConsoleError(Logger.jsonLogger)
 )
 

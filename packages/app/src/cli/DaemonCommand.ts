@@ -1,10 +1,9 @@
 import { Command, Options } from "@effect/cli"
-import { Duration, Effect, Either, Random } from "effect"
+import { Duration, Effect, Either } from "effect"
 import { ConfigError } from "../config/ConfigError.js"
+import { runDaemon } from "../daemon/DaemonLoop.js"
 import { loadAppContext, withLogging } from "./AppContext.js"
 import { configOption, jsonOption, policyOptions, targetOption } from "./CommonOptions.js"
-import { printJson, printLine } from "./Output.js"
-import { runFailed, syncTargets } from "./SyncCommand.js"
 
 /** `1h`, `30m`, `90s`, `1h30m`: the daemon's interval. At least a minute (Defender's limits are per minute). */
 export const parseEvery = (raw: string): Either.Either<Duration.Duration, ConfigError> => {
@@ -18,16 +17,29 @@ export const parseEvery = (raw: string): Either.Either<Duration.Duration, Config
   return Either.right(Duration.seconds(seconds))
 }
 
+/** 0 turns the health server off; anything else must be a TCP port. */
+export const parseHealthPort = (port: number): Either.Either<number, ConfigError> =>
+  Number.isInteger(port) && port >= 0 && port <= 65535
+    ? Either.right(port)
+    : Either.left(new ConfigError({ key: "--health-port", reason: `must be a TCP port (1-65535) or 0 for none, got ${port}` }))
+
 /**
- * `tisync daemon --every 1h`: runs every target, then sleeps the interval with up to 10% jitter so many
- * installations do not hit the APIs in the same second. Runs never overlap (one loop); a failed run is
- * logged and retried at the next tick. SIGTERM/SIGINT interrupt the sleep or the run (the run records
- * RunFailed and releases its lock) and the process exits.
+ * `tisync daemon --every 1h`: runs every target on its schedule until stopped (see DaemonLoop).
+ * `--health-port` serves /healthz and /metrics on `--health-host` (127.0.0.1 by default: in a container
+ * or a Kubernetes pod, probes and Prometheus come from outside it, so there it is set to 0.0.0.0).
  */
 export const daemonCommand = Command.make(
   "daemon",
   {
     every: Options.text("every").pipe(Options.withDescription("interval between runs, e.g. 1h, 30m"), Options.withDefault("1h")),
+    healthPort: Options.integer("health-port").pipe(
+      Options.withDescription("serve GET /healthz and GET /metrics (Prometheus) on this port; 0 (default) for none"),
+      Options.withDefault(0)
+    ),
+    healthHost: Options.text("health-host").pipe(
+      Options.withDescription("address the health server listens on (default 127.0.0.1; 0.0.0.0 in a container)"),
+      Options.withDefault("127.0.0.1")
+    ),
     target: targetOption,
     json: jsonOption,
     config: configOption,
@@ -36,23 +48,12 @@ export const daemonCommand = Command.make(
   (input) =>
     Effect.gen(function* () {
       const every = yield* parseEvery(input.every)
+      const healthPort = yield* parseHealthPort(input.healthPort)
       const context = yield* loadAppContext(input)
-      const tick = Effect.gen(function* () {
-        const reports = yield* syncTargets(context, { full: false, dryRun: false }).pipe(
-          Effect.tapError((e) => Effect.logError(`run failed: ${e instanceof Error ? e.message : String(e)}`)),
-          Effect.option
-        )
-        if (reports._tag === "Some") {
-          for (const r of reports.value) {
-            yield* input.json ? printJson(r) : printLine(`${r.targetId}: run ${r.runId} ${r.status}`)
-            if (runFailed(r)) yield* Effect.logWarning(`run ${r.runId} on ${r.targetId} did not complete every write`)
-          }
-        }
-        const jitter = yield* Random.nextRange(0, 0.1)
-        const pause = Duration.times(every, 1 + jitter)
-        yield* Effect.logInfo(`next run in ${Duration.format(pause)}`)
-        yield* Effect.sleep(pause)
-      })
-      yield* Effect.forever(tick).pipe(withLogging(context.logLevel))
+      yield* runDaemon(context, { every, json: input.json, healthPort, healthHost: input.healthHost }).pipe(withLogging(context.logLevel))
     })
-).pipe(Command.withDescription("run sync on a schedule until stopped. Example: tisync daemon --every 1h --config policy.yaml"))
+).pipe(
+  Command.withDescription(
+    "run sync on a schedule until stopped (SIGTERM: finish the batch in flight, exit 0). Example: tisync daemon --every 1h --health-port 9464 --config policy.yaml"
+  )
+)

@@ -2,7 +2,6 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Command, Options } from "@effect/cli"
-import { NodeHttpClient } from "@effect/platform-node"
 import { Effect, Layer, Redacted } from "effect"
 import {
   DefenderIndicatorSinkLive,
@@ -12,14 +11,16 @@ import {
   startThreatConnectSimulator,
   TC_SIM_API_TOKEN,
   ThreatConnectSimData,
-  threatConnectSourceNodeLayer
+  threatConnectSourceLayer
 } from "@tisync/adapters"
 import { defaultPolicy, type Policy } from "@tisync/domain"
+import { ObservedNodeHttpClient } from "../observability/ApiCallMetrics.js"
 import { runSync } from "../sync/RunSync.js"
 import { withLogging } from "./AppContext.js"
 import { idLayer } from "./AppLayers.js"
 import { jsonOption } from "./CommonOptions.js"
 import { printLine } from "./Output.js"
+import { progressEnabled, withProgress } from "./ProgressDisplay.js"
 import { printReport, reportRuns, runFailed } from "./SyncCommand.js"
 import { ConfigError } from "../config/ConfigError.js"
 import { ExitWith } from "./ExitCode.js"
@@ -80,12 +81,15 @@ export const demoCommand = Command.make(
             extraCaPem: sim.caPem
           })
         ),
-        Layer.provide(NodeHttpClient.layer)
+        Layer.provide(ObservedNodeHttpClient)
       )
-      const source = threatConnectSourceNodeLayer({ apiUrl: tc.apiUrl, auth: { _tag: "Token", token: Redacted.make(TC_SIM_API_TOKEN) } })
+      const source = threatConnectSourceLayer({ apiUrl: tc.apiUrl, auth: { _tag: "Token", token: Redacted.make(TC_SIM_API_TOKEN) } }).pipe(
+        Layer.provide(ObservedNodeHttpClient)
+      )
       const layers = Layer.mergeAll(PgliteStoreLive(dataDir), source, sink, idLayer)
-      const first = yield* runSync({ targetId: "default", full: false, dryRun: false, policy: demoPolicy }).pipe(Effect.provide(layers))
-      const second = yield* runSync({ targetId: "default", full: false, dryRun: false, policy: demoPolicy }).pipe(Effect.provide(layers))
+      const progress = withProgress(progressEnabled(input.json))
+      const first = yield* runSync({ targetId: "default", full: false, dryRun: false, policy: demoPolicy }).pipe(Effect.provide(layers), progress)
+      const second = yield* runSync({ targetId: "default", full: false, dryRun: false, policy: demoPolicy }).pipe(Effect.provide(layers), progress)
       if (input.json) return yield* reportRuns([first, second], true)
       yield* printLine(`tisync demo: ${input.indicators} ThreatConnect indicators, ${FOREIGN.length} foreign Defender indicators\n`)
       yield* printReport(first)

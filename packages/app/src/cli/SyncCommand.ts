@@ -8,6 +8,7 @@ import { idLayer, sinkLayerOf, sourceLayerFromEnv, storeLayerOf } from "./AppLay
 import { configOption, jsonOption, policyOptions, targetOption } from "./CommonOptions.js"
 import { ExitWith } from "./ExitCode.js"
 import { printJson, printLine, printTable } from "./Output.js"
+import { progressEnabled, withProgress } from "./ProgressDisplay.js"
 
 /** A run's report as text: the counts and API calls that `--json` prints as keys. */
 export const printReport = (report: SyncReport) =>
@@ -38,6 +39,17 @@ export const runFailed = (report: SyncReport) => report.status === "failed" || r
  * session) and side by side on PostgreSQL.
  */
 export const syncTargets = (context: AppContext, options: { readonly full: boolean; readonly dryRun: boolean }) =>
+  syncTargetsThen(context, options, Effect.succeed)
+
+/**
+ * `syncTargets`, then `after` with the reports while the store is still open (the daemon reads the
+ * status it exports as metrics there, without opening the store again).
+ */
+export const syncTargetsThen = <A, E, R>(
+  context: AppContext,
+  options: { readonly full: boolean; readonly dryRun: boolean },
+  after: (reports: ReadonlyArray<SyncReport>) => Effect.Effect<A, E, R>
+) =>
   Effect.gen(function* () {
     const settings = yield* Effect.forEach(context.targets, (t) =>
       Effect.map(defenderSettingsOf(context.env, t.settings), (defender) => ({ target: t, defender }))
@@ -51,7 +63,7 @@ export const syncTargets = (context: AppContext, options: { readonly full: boole
           Effect.provide(sinkLayerOf(defender))
         ),
       { concurrency: store.databaseUrl === null ? 1 : "unbounded" }
-    ).pipe(Effect.provide(shared))
+    ).pipe(Effect.flatMap(after), Effect.provide(shared))
   })
 
 export const reportRuns = (reports: ReadonlyArray<SyncReport>, json: boolean) =>
@@ -73,7 +85,10 @@ const syncOptions = {
 export const syncCommand = Command.make("sync", syncOptions, (input) =>
   Effect.gen(function* () {
     const context = yield* loadAppContext(input)
-    const reports = yield* syncTargets(context, { full: input.full, dryRun: input.dryRun }).pipe(withLogging(context.logLevel))
+    const reports = yield* syncTargets(context, { full: input.full, dryRun: input.dryRun }).pipe(
+      withProgress(progressEnabled(input.json)),
+      withLogging(context.logLevel)
+    )
     yield* reportRuns(reports, input.json)
   })
 ).pipe(
@@ -85,7 +100,10 @@ const { dryRun: _dryRun, ...planOptions } = syncOptions
 export const planCommand = Command.make("plan", planOptions, (input) =>
   Effect.gen(function* () {
     const context = yield* loadAppContext(input)
-    const reports = yield* syncTargets(context, { full: input.full, dryRun: true }).pipe(withLogging(context.logLevel))
+    const reports = yield* syncTargets(context, { full: input.full, dryRun: true }).pipe(
+      withProgress(progressEnabled(input.json)),
+      withLogging(context.logLevel)
+    )
     yield* reportRuns(reports, input.json)
   })
 ).pipe(Command.withDescription("the same as sync --dry-run. Example: tisync plan --config policy.yaml --json"))

@@ -2,6 +2,7 @@ import { Command } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, Effect, Exit } from "effect"
 import { commands } from "./Commands.js"
+import { telemetryLayer } from "../observability/Telemetry.js"
 import { exitCodeOf, ExitWith, isCliUsageError, messageOf } from "./ExitCode.js"
 
 const VERSION = "0.1.0"
@@ -16,6 +17,8 @@ const cli = Command.run(Command.make("tisync").pipe(
  * by message (ours never carry secrets).
  */
 const main = Effect.suspend(() => cli(process.argv)).pipe(
+  // Traces and metrics leave the process only when OTEL_EXPORTER_OTLP_ENDPOINT is set; flushed on exit.
+  Effect.provide(telemetryLayer(process.env, VERSION)),
   Effect.provide(NodeContext.layer),
   Effect.exit,
   Effect.flatMap((exit) =>

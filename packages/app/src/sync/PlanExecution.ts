@@ -18,6 +18,7 @@ import {
   submittedEvent,
   WITHOUT_REVALIDATION
 } from "@tisync/domain"
+import { withBatchBoundaries } from "./BatchInFlight.js"
 import { chunksOf, makeEventWriter, type PendingAppend } from "./EventBatches.js"
 import { faultMessage, isCredentialError } from "./SyncErrors.js"
 
@@ -70,7 +71,7 @@ const recordCallFailure = (progress: RunProgress, error: unknown, items: number,
  * would hold both actions); it is counted as failed and planned again next run.
  */
 export const executePlan = (plan: Plan, runId: RunId, at: DateTime.Utc, progress: RunProgress) =>
-  Effect.gen(function* () {
+  withBatchBoundaries((batchBoundary) => Effect.gen(function* () {
     const store = yield* EventStore
     const sink = yield* IndicatorSink
     const writer = makeEventWriter(store)
@@ -93,6 +94,7 @@ export const executePlan = (plan: Plan, runId: RunId, at: DateTime.Utc, progress
     for (const r of eventOnly) revokedStreams.add(r.streamId)
 
     for (const chunk of chunksOf(plan.revoke.filter((r) => r.defenderId !== null), BATCH_DELETE_LIMIT)) {
+      yield* batchBoundary
       if (progress.fatal !== null) {
         progress.counts.failed += chunk.length
         progress.counts.revoked -= chunk.length
@@ -126,6 +128,7 @@ export const executePlan = (plan: Plan, runId: RunId, at: DateTime.Utc, progress
       ...plan.retry
     ]
     for (const chunk of chunksOf(writes, IMPORT_BATCH_LIMIT)) {
+      yield* batchBoundary
       if (progress.fatal !== null) {
         progress.counts.failed += chunk.length
         for (const item of chunk) progress.counts[countOf(item)] -= 1
@@ -167,4 +170,4 @@ export const executePlan = (plan: Plan, runId: RunId, at: DateTime.Utc, progress
       })
       yield* writer.write(appends)
     }
-  })
+  }))

@@ -5,6 +5,7 @@ import {
   emptySinkCallCounts,
   EventStore,
   IdGenerator,
+  IMPORT_BATCH_LIMIT,
   IndicatorSink,
   IndicatorSource,
   type Plan,
@@ -26,6 +27,7 @@ import {
   type SourceRecordRejected,
   TargetId
 } from "@tisync/domain"
+import { reportProgress } from "../observability/RunProgress.js"
 import { catchUp } from "../projections/ProjectionRunner.js"
 import { classifyHoldings, listDefender } from "./DefenderHoldings.js"
 import { executePlan, newProgress, type RunProgress } from "./PlanExecution.js"
@@ -139,6 +141,14 @@ const rejectedNotes = (rejected: ReadonlyArray<SourceRecordRejected>): ReadonlyA
   return rejected.length > MAX_REJECTED_NOTES ? [...named, `... and ${rejected.length - MAX_REJECTED_NOTES} more unreadable ThreatConnect records`] : named
 }
 
+/** A progress line on a terminal shows the keys selected and the import batches the plan needs. */
+const reportPlanned = (plan: Plan) =>
+  reportProgress({
+    _tag: "Planned",
+    candidates: planCounts(plan).selected,
+    batches: Math.ceil((plan.create.length + plan.update.length + plan.renew.length + plan.retry.length) / IMPORT_BATCH_LIMIT)
+  })
+
 interface Gathered {
   readonly plan: Plan
   readonly read: SourceRead
@@ -173,6 +183,7 @@ const gather = (targetId: TargetId, policy: Policy, window: RunWindow, now: Date
       policy,
       now
     })
+    yield* reportPlanned(plan)
     const adoptedNote =
       holdings.adopted.length === 0
         ? []
@@ -319,6 +330,9 @@ const syncUnderLock = (runId: RunId, targetId: TargetId, policy: Policy, full: b
         ]
       })
       yield* catchUp("live")
+      yield* Effect.logInfo(
+        `run ${runId} completed on target ${targetId}: ${Object.entries(progress.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ") || "nothing to do"}; ${quota.live} live of capacity ${quota.capacity}`
+      )
       return reportOf({
         runId, targetId, mode: window.mode, status: "completed", progress, apiCalls, quota,
         watermark: watermark ?? history.watermark, notes
@@ -345,7 +359,22 @@ export const runSync = (options: RunSyncOptions) =>
   Effect.gen(function* () {
     const targetId = yield* decodeTargetId(options.targetId)
     const runId = yield* Effect.flatMap(IdGenerator, (ids) => ids.runId)
-    if (options.dryRun) return yield* dryRun(runId, targetId, options.policy, options.full)
+    if (options.dryRun) return yield* dryRun(runId, targetId, options.policy, options.full).pipe(observedRun(runId, targetId, "dry-run"))
     const store = yield* EventStore
-    return yield* store.withTargetLock(targetId, runId, syncUnderLock(runId, targetId, options.policy, options.full))
+    return yield* store.withTargetLock(targetId, runId, syncUnderLock(runId, targetId, options.policy, options.full)).pipe(
+      observedRun(runId, targetId, options.full ? "full" : "sync")
+    )
   })
+
+/**
+ * Every log line of a run carries its run id and target (issue 7 item 3), adapters' lines included, and
+ * the run is one trace span (exported when OTEL_EXPORTER_OTLP_ENDPOINT is set) parenting the page and
+ * API call spans.
+ */
+const observedRun =
+  (runId: RunId, targetId: TargetId, kind: string) =>
+  <A, E, R>(run: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    run.pipe(
+      Effect.annotateLogs({ runId, targetId }),
+      Effect.withSpan("tisync.run", { attributes: { "tisync.run_id": runId, "tisync.target_id": targetId, "tisync.run_kind": kind } })
+    )
