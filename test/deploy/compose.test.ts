@@ -116,6 +116,17 @@ describe("docker-compose.yml", () => {
     expect(command[every + 1]).toMatch(/^\d+\s*(s|m|h|d|seconds?|minutes?|hours?|days?)$/)
   })
 
+  it("serves /healthz on the daemon's --health-port and checks it with the image's own node", () => {
+    const command = commandOf(tisync)
+    const port = command[command.indexOf("--health-port") + 1] ?? ""
+    expect(port).toMatch(/^\d+$/)
+    // Inside a container the probe and a scraper come from outside the loopback interface.
+    expect(command[command.indexOf("--health-host") + 1]).toBe("0.0.0.0")
+    const probe = JSON.stringify(field(field(tisync, "healthcheck"), "test"))
+    expect(probe).toContain(`http://127.0.0.1:${port}/healthz`)
+    expect(probe).toContain("node")
+  })
+
   it("points tisync at the postgres service", () => {
     const url = environmentOf(tisync)["TISYNC_DATABASE_URL"] ?? ""
     expect(url).toMatch(/^postgres(ql)?:\/\/[^@]+@postgres:5432\/\w+$/)
