@@ -76,15 +76,19 @@ const parseJson = (text: string): unknown => {
 
 const decodeErrorBody = Schema.decodeUnknownOption(DefenderErrorBody)
 
+/** What of Defender's own text goes into an error or an event: enough to act on, never a 100 KB body. */
+const SERVER_TEXT_LIMIT = 1000
+const bounded = (text: string): string => (text.length > SERVER_TEXT_LIMIT ? `${text.slice(0, SERVER_TEXT_LIMIT)}...` : text)
+
 /** Turns a non-2xx answer into the port's error (reference/defender-api.md §2.6). */
 const classify = (endpoint: SinkEndpoint, r: RawResponse, tenantLimit: number): SinkError => {
   const body = decodeErrorBody(parseJson(r.text))
   const fields = {
     endpoint,
     status: r.status,
-    code: Option.match(body, { onNone: () => `HTTP${r.status}`, onSome: (b) => b.error.code }),
-    serverMessage: Option.match(body, { onNone: () => r.text.slice(0, 300), onSome: (b) => b.error.message }),
-    correlationId: Option.match(body, { onNone: () => null, onSome: (b) => b.error.target })
+    code: Option.match(body, { onNone: () => `HTTP${r.status}`, onSome: (b) => bounded(b.error.code) }),
+    serverMessage: Option.match(body, { onNone: () => r.text.slice(0, 300), onSome: (b) => bounded(b.error.message) }),
+    correlationId: Option.match(body, { onNone: () => null, onSome: (b) => (b.error.target === null ? null : bounded(b.error.target)) })
   }
   const retryAfter = Number(r.headers["retry-after"])
   if (r.status === 401) return new DefenderUnauthorized(fields)
@@ -186,7 +190,9 @@ export const makeDefenderIndicatorSink = (
       }
       return authorized("import", () => HttpClientRequest.post(url("/api/indicators/import")).pipe(HttpClientRequest.bodyUnsafeJson({ Indicators: payloads })), []).pipe(
         Effect.flatMap((r) => decodeBody("import", DefenderImportResponse, r)),
-        Effect.map((body) => matchImportResults(payloads, body.value))
+        Effect.map((body) =>
+          matchImportResults(payloads, body.value.map((item) => ({ ...item, failureReason: item.failureReason === null ? null : bounded(item.failureReason) })))
+        )
       )
     }
 
