@@ -40,6 +40,20 @@ export const HEADER_KEYS = [
 ] as const
 export type HeaderKey = (typeof HEADER_KEYS)[number]
 
+/** Which header keys each kind's runner reads: any other key on a case would be silently ignored, so it fails. */
+export const KEYS_OF_KIND: Readonly<Record<CaseKind, ReadonlyArray<HeaderKey>>> = {
+  "tc-page": ["status", "content-type", "chunked", "max-response-bytes", "header", "serve", "records", "accepted", "rejected", "accept", "reject", "map", "requests", "error", "not-in-error"],
+  "defender-import": ["status", "content-type", "header", "outcome", "requests", "error", "not-in-error"],
+  "defender-list": ["status", "content-type", "header", "outcome", "items", "skipped", "requests", "error", "not-in-error"],
+  "defender-submit": ["status", "content-type", "header", "outcome", "requests", "error", "not-in-error"],
+  "defender-token": ["status", "content-type", "header", "outcome", "requests", "error", "not-in-error"],
+  "config-yaml": ["outcome", "cli", "error", "not-in-error"],
+  "config-json": ["outcome", "cli", "error", "not-in-error"]
+}
+
+/** Keys that state a checked outcome: every case needs at least one. */
+export const OUTCOME_KEYS: ReadonlyArray<HeaderKey> = ["error", "records", "accepted", "rejected", "accept", "reject", "map", "outcome", "items"]
+
 export interface HostileCase {
   /** Path relative to the corpus folder, e.g. `threatconnect/id-above-2-53.case`. */
   readonly name: string

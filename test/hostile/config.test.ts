@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { spawnSync } from "node:child_process"
+import { execFile } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -72,15 +72,18 @@ describe("hostile config files through the built CLI", () => {
   it("some config cases also run through the binary", () => expect(cliCases.length).toBeGreaterThanOrEqual(3))
 
   for (const c of cliCases) {
-    it(`${c.name}: tisync plan exits 2 naming the key`, () => {
+    // concurrent: each spawn mostly waits for Node to load the binary
+    it.concurrent(`${c.name}: tisync plan exits 2 naming the key`, async () => {
       if (optional(c, "cli") !== "exit 2") throw new CorpusFormatError(`${c.name}: "# cli:" can only be "exit 2"`)
       const key = expectedError(c)?.fields["key"]
       if (key === undefined) throw new CorpusFormatError(`${c.name}: a CLI case needs "# error: ConfigError key=..."`)
       const dataDir = fs.mkdtempSync(path.join(dir, "data-"))
-      const run = spawnSync(process.execPath, [BIN, "plan", "--config", fileOf(c), "--json"], {
-        encoding: "utf8",
-        timeout: 30_000,
-        env: { PATH: process.env["PATH"] ?? "", TISYNC_DATA_DIR: dataDir, TC_API_TOKEN: "unused", AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s" }
+      const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, [BIN, "plan", "--config", fileOf(c), "--json"], {
+          encoding: "utf8",
+          timeout: 30_000,
+          env: { PATH: process.env["PATH"] ?? "", TISYNC_DATA_DIR: dataDir, TC_API_TOKEN: "unused", AZURE_TENANT_ID: "t", AZURE_CLIENT_ID: "c", AZURE_CLIENT_SECRET: "s" }
+        }, (error, stdout, stderr) => resolve({ status: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr }))
       })
       expect(run.status, `${c.name}: stderr ${run.stderr}`).toBe(2)
       expect(`${run.stdout}\n${run.stderr}`).toContain(key)

@@ -7,9 +7,11 @@ import {
   IndicatorRejected,
   localRejectedEvent,
   mapSourceIndicator,
+  PAYLOAD_LIMITS,
   plan,
   planIntents,
   Policy,
+  type SourceError,
   type SourceIndicator,
   type SourceRecordRejected,
   TargetId
@@ -51,7 +53,7 @@ const policy = Schema.decodeUnknownSync(Policy)({
 interface Outcome {
   readonly accepted: ReadonlyArray<SourceIndicator>
   readonly rejected: ReadonlyArray<SourceRecordRejected>
-  readonly error: Either.Either<never, { readonly _tag: string; readonly message: string }> | null
+  readonly error: SourceError | null
   readonly requests: number
 }
 
@@ -104,7 +106,7 @@ const run = (server: RawServer, c: HostileCase) =>
     const outcome: Outcome = {
       accepted,
       rejected,
-      error: Either.isLeft(result) ? Either.left(result.left) : null,
+      error: Either.isLeft(result) ? result.left : null,
       requests: server.journal.length
     }
     return outcome
@@ -112,7 +114,7 @@ const run = (server: RawServer, c: HostileCase) =>
 
 const checkTexts = (c: HostileCase, outcome: Outcome) => {
   const texts = outcome.rejected.map((r) => r.reason)
-  if (outcome.error !== null && Either.isLeft(outcome.error)) texts.push(outcome.error.left.message, JSON.stringify(outcome.error.left))
+  if (outcome.error !== null) texts.push(outcome.error.message, JSON.stringify(outcome.error))
   for (const t of texts) {
     expect(t.length, `${c.name}: a message of ${t.length} characters`).toBeLessThanOrEqual(MAX_TEXT)
     expect(t).not.toContain(TC_TOKEN)
@@ -123,15 +125,15 @@ const checkTexts = (c: HostileCase, outcome: Outcome) => {
 const checkError = (c: HostileCase, outcome: Outcome) => {
   const wanted = expectedError(c)
   if (wanted === undefined) {
-    expect(outcome.error === null ? null : Either.isLeft(outcome.error) ? outcome.error.left.message : null, `${c.name}: no failure expected`).toBeNull()
+    expect(outcome.error?.message ?? null, `${c.name}: no failure expected`).toBeNull()
     return
   }
   expect(outcome.error, `${c.name}: expected ${wanted.tag}`).not.toBeNull()
-  if (outcome.error === null || !Either.isLeft(outcome.error)) return
-  const error: Readonly<Record<string, unknown>> = outcome.error.left
-  expect(error["_tag"]).toBe(wanted.tag)
-  for (const [k, v] of Object.entries(wanted.fields)) expect(String(error[k])).toBe(v)
-  for (const m of wanted.mentions) expect(outcome.error.left.message.toLowerCase()).toContain(m.toLowerCase())
+  if (outcome.error === null) return
+  const error = outcome.error
+  expect(error._tag).toBe(wanted.tag)
+  for (const [k, v] of Object.entries(wanted.fields)) expect(String(Object.entries(error).find(([f]) => f === k)?.[1]), `${c.name}: ${k}`).toBe(v)
+  for (const m of wanted.mentions) expect(error.message.toLowerCase()).toContain(m.toLowerCase())
 }
 
 const checkRecords = (c: HostileCase, outcome: Outcome) => {
@@ -159,6 +161,21 @@ const checkRecords = (c: HostileCase, outcome: Outcome) => {
     const id = rawId === "-" ? null : rawId
     const match = outcome.rejected.find((r) => r.rawId === id && (mention === undefined || r.reason.toLowerCase().includes(mention.toLowerCase())))
     expect(match, `${c.name}: a rejection of ${rawId} mentioning "${mention ?? ""}" among ${JSON.stringify(outcome.rejected)}`).toBeDefined()
+  }
+}
+
+/** Whatever a record holds (100 KB tags, descriptions, attributes), the payload sent to Defender stays bounded. */
+const checkPayloadBounds = (c: HostileCase, outcome: Outcome) => {
+  for (const record of outcome.accepted) {
+    for (const key of mapSourceIndicator(TARGET, record, policy, NOW).keys) {
+      if (key.outcome._tag === "Rejected") {
+        expect(key.outcome.reason.length, `${c.name}: reason for ${record.id}`).toBeLessThanOrEqual(MAX_TEXT)
+        continue
+      }
+      const payload = key.outcome.payload
+      expect(Array.from(payload.title).length, `${c.name}: title of ${record.id}`).toBeLessThanOrEqual(PAYLOAD_LIMITS.title)
+      expect(Array.from(payload.description).length, `${c.name}: description of ${record.id}`).toBeLessThanOrEqual(PAYLOAD_LIMITS.description)
+    }
   }
 }
 
@@ -216,6 +233,7 @@ layer(rawServerLayer(), { excludeTestServices: true })("hostile ThreatConnect pa
         checkTexts(c, outcome)
         checkRecords(c, outcome)
         checkDomain(c, outcome)
+        checkPayloadBounds(c, outcome)
         const requests = optionalInt(c, "requests")
         if (requests !== undefined) expect(outcome.requests, `${c.name}: requests made`).toBe(requests)
       }))
