@@ -1,4 +1,4 @@
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import {
   BATCH_DELETE_LIMIT,
@@ -58,7 +58,11 @@ export interface DefenderSinkConfig {
   readonly requestTimeoutMillis?: number
   /** Reported in DefenderQuotaExceeded (default 15,000). */
   readonly tenantLimit?: number
+  /** Largest response body read (default 64 MiB; a full list page of 10,000 indicators is ~20 MB). */
+  readonly maxResponseBytes?: number
 }
+
+const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 interface RawResponse {
   readonly status: number
@@ -141,14 +145,32 @@ export const makeDefenderIndicatorSink = (
       Schedule.whileInput(isRetryable(maxRetryAfter))
     )
 
+    /**
+     * The body as text, refused past `maxResponseBytes` (declared or as it arrives) instead of buffered:
+     * a broken or hostile endpoint could otherwise fill the memory. Not retried (kind "decode").
+     */
+    const maxResponseBytes = config.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
+    const readBounded = (endpoint: SinkEndpoint, what: string, res: HttpClientResponse.HttpClientResponse) => {
+      const tooLarge = () => new DefenderTransportError({ endpoint, kind: "decode", detail: `${what}: the response exceeds ${maxResponseBytes} bytes` })
+      const declared = Number(res.headers["content-length"])
+      if (Number.isFinite(declared) && declared > maxResponseBytes) return Effect.fail(tooLarge())
+      return Stream.runFoldEffect(res.stream, { chunks: new Array<Uint8Array>(), size: 0 }, (acc, chunk) => {
+        acc.size += chunk.length
+        if (acc.size > maxResponseBytes) return Effect.fail(tooLarge())
+        acc.chunks.push(chunk)
+        return Effect.succeed(acc)
+      }).pipe(Effect.map((acc) => Buffer.concat(acc.chunks, acc.size).toString("utf8")))
+    }
+
     /** One HTTP request: rate-limited, counted, timed out; the body read as text. */
     const once = (endpoint: SinkEndpoint, request: HttpClientRequest.HttpClientRequest): Effect.Effect<RawResponse, DefenderTransportError> =>
       limiters[endpoint](
         Effect.suspend(() => {
           counts[endpoint]++
+          const what = `${request.method} ${new URL(request.url).pathname}`
           return client.execute(request).pipe(
-            Effect.flatMap((res) => Effect.map(res.text, (text): RawResponse => ({ status: res.status, headers: res.headers, text }))),
-            Effect.mapError((e) => new DefenderTransportError({ endpoint, kind: "connection", detail: `${request.method} ${new URL(request.url).pathname}: ${e.message}` })),
+            Effect.flatMap((res) => Effect.map(readBounded(endpoint, what, res), (text): RawResponse => ({ status: res.status, headers: res.headers, text }))),
+            Effect.mapError((e) => e._tag === "DefenderTransportError" ? e : new DefenderTransportError({ endpoint, kind: "connection", detail: `${what}: ${e.message}` })),
             Effect.timeoutFail({
               duration: timeout,
               onTimeout: () => new DefenderTransportError({ endpoint, kind: "timeout", detail: `${request.method} ${new URL(request.url).pathname} took longer than ${timeout} ms` })
