@@ -43,9 +43,9 @@ export type HeaderKey = (typeof HEADER_KEYS)[number]
 /** Which header keys each kind's runner reads: any other key on a case would be silently ignored, so it fails. */
 export const KEYS_OF_KIND: Readonly<Record<CaseKind, ReadonlyArray<HeaderKey>>> = {
   "tc-page": ["status", "content-type", "chunked", "max-response-bytes", "header", "serve", "records", "accepted", "rejected", "accept", "reject", "map", "requests", "error", "not-in-error"],
-  "defender-import": ["status", "content-type", "header", "outcome", "requests", "error", "not-in-error"],
-  "defender-list": ["status", "content-type", "header", "outcome", "items", "skipped", "requests", "error", "not-in-error"],
-  "defender-submit": ["status", "content-type", "header", "outcome", "requests", "error", "not-in-error"],
+  "defender-import": ["status", "content-type", "header", "chunked", "max-response-bytes", "outcome", "requests", "error", "not-in-error"],
+  "defender-list": ["status", "content-type", "header", "chunked", "max-response-bytes", "outcome", "items", "skipped", "requests", "error", "not-in-error"],
+  "defender-submit": ["status", "content-type", "header", "chunked", "max-response-bytes", "outcome", "requests", "error", "not-in-error"],
   "defender-token": ["status", "content-type", "header", "outcome", "requests", "error", "not-in-error"],
   "config-yaml": ["outcome", "cli", "error", "not-in-error"],
   "config-json": ["outcome", "cli", "error", "not-in-error"]

@@ -64,9 +64,10 @@ const respond = (server: RawServer, c: HostileCase, onPath: (path: string) => bo
     const [k, v] = splitTilde(h.replace(": ", " ~ "))
     headers[k.toLowerCase()] = v ?? ""
   }
+  const chunked = optionalInt(c, "chunked")
   server.journal.length = 0
   const fallback = { status: 404, body: Buffer.from(`{"error":{"code":"NotFound","message":"not here"}}`) }
-  return (path: string) => (onPath(path) ? { status, headers, body } : fallback)
+  return (path: string) => (onPath(path) ? { status, headers, body, ...(chunked === undefined ? {} : { chunkBytes: chunked }) } : fallback)
 }
 
 interface Failure {
@@ -97,13 +98,16 @@ const checkFailure = (c: HostileCase, error: Failure | null, extraSecrets: Reado
   for (const m of wanted.mentions) expect(all, `${c.name}: mentions ${m}`).toContain(m.toLowerCase())
 }
 
-const sinkFor = (server: RawServer) =>
-  makeDefenderIndicatorSink({
+const sinkFor = (server: RawServer, c: HostileCase) => {
+  const maxResponseBytes = optionalInt(c, "max-response-bytes")
+  return makeDefenderIndicatorSink({
     apiUrl: server.origin,
+    ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
     rateLimits: "off",
     retry: { maxRetries: 1, baseDelayMillis: 1, maxDelayMillis: 5, maxRetryAfterSeconds: 1 },
     requestTimeoutMillis: 10_000
   }).pipe(Effect.provideService(TokenProvider, staticTokens), Effect.provide(NodeHttpClient.layer))
+}
 
 const leftOf = <A, E>(e: Either.Either<A, E>): E | null => (Either.isLeft(e) ? e.left : null)
 
@@ -111,7 +115,7 @@ const runImport = (server: RawServer, c: HostileCase) =>
   Effect.gen(function* () {
     const answer = respond(server, c, (p) => p === "/api/indicators/import")
     server.handler = (r) => answer(r.url)
-    const sink = yield* sinkFor(server)
+    const sink = yield* sinkFor(server, c)
     const result = yield* Effect.either(sink.importBatch(PAYLOADS))
     checkFailure(c, leftOf(result))
     if (Either.isRight(result)) {
@@ -138,7 +142,7 @@ const runList = (server: RawServer, c: HostileCase) =>
   Effect.gen(function* () {
     const answer = respond(server, c, (p) => p.startsWith("/api/indicators?"))
     server.handler = (r) => answer(r.url)
-    const sink = yield* sinkFor(server)
+    const sink = yield* sinkFor(server, c)
     const warnings: Array<string> = []
     const logger = Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => { warnings.push(String(message)) }))
     const result = yield* Stream.runCollect(sink.list()).pipe(Effect.either, Effect.provide(logger))
@@ -159,7 +163,7 @@ const runSubmit = (server: RawServer, c: HostileCase) =>
   Effect.gen(function* () {
     const answer = respond(server, c, (p) => p === "/api/indicators")
     server.handler = (r) => answer(r.url)
-    const sink = yield* sinkFor(server)
+    const sink = yield* sinkFor(server, c)
     const first = PAYLOADS[0]
     if (first === undefined) throw new Error("no payload")
     const result = yield* Effect.either(sink.submit(first))
