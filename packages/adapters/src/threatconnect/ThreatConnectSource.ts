@@ -68,6 +68,10 @@ const describeTransport = (error: HttpClientError.HttpClientError): string => {
 /** What of a server's error message goes into an error: enough to act on, never a whole hostile body. */
 const SERVER_MESSAGE_LIMIT = 300
 
+/** A server may quote the credential it refused: it is masked before the text goes into any error. */
+const maskSecrets = (text: string, secrets: ReadonlyArray<string>): string =>
+  secrets.reduce((t, secret) => (secret.length >= 4 ? t.split(secret).join("***") : t), text)
+
 const serverMessageOf = (status: number, text: string): string => {
   const parsed = Either.try(() => JSON.parse(text))
   if (Either.isRight(parsed)) {
@@ -211,6 +215,8 @@ const makeGet = (cfg: ResolvedThreatConnectConfig, client: HttpClient.HttpClient
         }
       : { authorization: `TC-Token ${Redacted.value(cfg.auth.token)}`, timestamp: String(timestamp) }
 
+  const secrets = cfg.auth._tag === "Hmac" ? [Redacted.value(cfg.auth.secretKey)] : [Redacted.value(cfg.auth.token)]
+
   const interpret = <A>(
     method: string,
     path: string,
@@ -222,7 +228,7 @@ const makeGet = (cfg: ResolvedThreatConnectConfig, client: HttpClient.HttpClient
     Effect.gen(function* () {
       const status = response.status
       if (status === 200) return yield* onOk(response)
-      const serverMessage = serverMessageOf(status, yield* readText(response, method, path, ERROR_BODY_LIMIT))
+      const serverMessage = serverMessageOf(status, maskSecrets(yield* readText(response, method, path, ERROR_BODY_LIMIT), secrets))
       if (status === 400 && tql !== null) return yield* new SourceQueryError({ method, path, tql, serverMessage })
       if (status === 401) return yield* new SourceAuthError({ method, path, serverMessage })
       if (status === 403) return yield* new SourcePermissionError({ method, path, serverMessage })
