@@ -184,10 +184,14 @@ export const makeDefenderIndicatorSink = (
       const send = (token: Redacted.Redacted<string>) =>
         once(endpoint, build().pipe(HttpClientRequest.bearerToken(Redacted.value(token)), HttpClientRequest.acceptJson))
       const attempt: Effect.Effect<RawResponse, SinkError> = Effect.gen(function* () {
-        const first = yield* send((yield* tokens.token).token)
-        const r = first.status === 401 ? yield* send((yield* tokens.refresh).token) : first
+        const firstToken = (yield* tokens.token).token
+        const first = yield* send(firstToken)
+        const lastToken = first.status === 401 ? (yield* tokens.refresh).token : firstToken
+        const r = first.status === 401 ? yield* send(lastToken) : first
         if (ok.includes(r.status) || (r.status >= 200 && r.status < 300)) return r
-        return yield* Effect.fail(classify(endpoint, r, tenantLimit))
+        // An error body may quote the bearer token it refused: masked before it goes into any error.
+        const masked = [firstToken, lastToken].map(Redacted.value).reduce((text, t) => (t.length >= 4 ? text.split(t).join("***") : text), r.text)
+        return yield* Effect.fail(classify(endpoint, { ...r, text: masked }, tenantLimit))
       })
       return Effect.retry(attempt, retrySchedule)
     }
