@@ -153,9 +153,11 @@ const runList = (server: RawServer, c: HostileCase) =>
       const [id, value] = line.split(/\s+/)
       expect(Either.isRight(result) && [...result.right].some((i) => i.id === id && i.indicatorValue === value), `${c.name}: lists ${line}`).toBe(true)
     }
-    // an item that cannot be used is never dropped silently: each one is logged
+    // an item that cannot be used is never dropped silently: each one is logged, with its id and the reason
     const skipped = optionalInt(c, "skipped") ?? 0
-    expect(warnings.filter((w) => /skipped/i.test(w)), `${c.name}: warnings ${JSON.stringify(warnings)}`).toHaveLength(skipped)
+    const logged = warnings.filter((w) => /skipped/i.test(w))
+    expect(logged, `${c.name}: warnings ${JSON.stringify(warnings)}`).toHaveLength(skipped)
+    for (const w of logged) expect(w).toMatch(/indicator (\S+|\(no id\)) skipped: .*(id|indicatorValue)/s)
     return server.journal.length
   })
 

@@ -30,7 +30,7 @@ import {
   type SinkError,
   TokenProvider
 } from "@tisync/domain"
-import { Chunk, Config, Duration, Effect, Either, Layer, Option, Redacted, Schedule, Schema, Stream } from "effect"
+import { Chunk, Config, Duration, Effect, Either, Layer, Option, ParseResult, Redacted, Schedule, Schema, Stream } from "effect"
 import { checkEndpointUrl, DEFENDER_CLOUDS, trimSlash } from "./DefenderCloudSettings.js"
 import { limitersFor, type RateLimitSetting } from "./DefenderRateLimits.js"
 import { MsalTokenProviderFromEnv } from "./MsalTokenProvider.js"
@@ -251,7 +251,9 @@ export const makeDefenderIndicatorSink = (
               for (const raw of body.value) {
                 const d = decodeDefenderIndicator(raw)
                 if (Either.isLeft(d)) {
-                  yield* Effect.logWarning("Defender list: an indicator without id or value was skipped")
+                  // Named (its id when it has a usable one) and why, so an operator can find it in Defender.
+                  const id = typeof raw === "object" && raw !== null && "id" in raw && (typeof raw.id === "string" || typeof raw.id === "number") ? bounded(String(raw.id)) : "(no id)"
+                  yield* Effect.logWarning(`Defender list: indicator ${id} skipped: ${bounded(ParseResult.TreeFormatter.formatErrorSync(d.left))}`)
                   continue
                 }
                 // Offset paging over a changing set can repeat an item: keep the first.
