@@ -1,4 +1,4 @@
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import {
   BATCH_DELETE_LIMIT,
@@ -30,7 +30,7 @@ import {
   type SinkError,
   TokenProvider
 } from "@tisync/domain"
-import { Chunk, Clock, Config, Duration, Effect, Either, Layer, Option, Redacted, Schedule, ScheduleDecision, ScheduleIntervals as Intervals, Schema, Stream } from "effect"
+import { Chunk, Clock, Config, Duration, Effect, Either, Layer, Option, ParseResult, Redacted, Schedule, ScheduleDecision, ScheduleIntervals as Intervals, Schema, Stream } from "effect"
 import { checkEndpointUrl, DEFENDER_CLOUDS, trimSlash } from "./DefenderCloudSettings.js"
 import { limitersFor, type RateLimitSetting } from "./DefenderRateLimits.js"
 import { MsalTokenProviderFromEnv } from "./MsalTokenProvider.js"
@@ -58,7 +58,11 @@ export interface DefenderSinkConfig {
   readonly requestTimeoutMillis?: number
   /** Reported in DefenderQuotaExceeded (default 15,000). */
   readonly tenantLimit?: number
+  /** Largest response body read (default 64 MiB; a full list page of 10,000 indicators is ~20 MB). */
+  readonly maxResponseBytes?: number
 }
+
+const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 interface RawResponse {
   readonly status: number
@@ -76,15 +80,19 @@ const parseJson = (text: string): unknown => {
 
 const decodeErrorBody = Schema.decodeUnknownOption(DefenderErrorBody)
 
+/** What of Defender's own text goes into an error or an event: enough to act on, never a 100 KB body. */
+const SERVER_TEXT_LIMIT = 1000
+const bounded = (text: string): string => (text.length > SERVER_TEXT_LIMIT ? `${text.slice(0, SERVER_TEXT_LIMIT)}...` : text)
+
 /** Turns a non-2xx answer into the port's error (reference/defender-api.md §2.6). */
 const classify = (endpoint: SinkEndpoint, r: RawResponse, tenantLimit: number): SinkError => {
   const body = decodeErrorBody(parseJson(r.text))
   const fields = {
     endpoint,
     status: r.status,
-    code: Option.match(body, { onNone: () => `HTTP${r.status}`, onSome: (b) => b.error.code }),
-    serverMessage: Option.match(body, { onNone: () => r.text.slice(0, 300), onSome: (b) => b.error.message }),
-    correlationId: Option.match(body, { onNone: () => null, onSome: (b) => b.error.target })
+    code: Option.match(body, { onNone: () => `HTTP${r.status}`, onSome: (b) => bounded(b.error.code) }),
+    serverMessage: Option.match(body, { onNone: () => r.text.slice(0, 300), onSome: (b) => bounded(b.error.message) }),
+    correlationId: Option.match(body, { onNone: () => null, onSome: (b) => (b.error.target === null ? null : bounded(b.error.target)) })
   }
   const retryAfter = Number(r.headers["retry-after"])
   if (r.status === 401) return new DefenderUnauthorized(fields)
@@ -147,14 +155,32 @@ export const makeDefenderIndicatorSink = (
       )
     )
 
+    /**
+     * The body as text, refused past `maxResponseBytes` (declared or as it arrives) instead of buffered:
+     * a broken or hostile endpoint could otherwise fill the memory. Not retried (kind "decode").
+     */
+    const maxResponseBytes = config.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
+    const readBounded = (endpoint: SinkEndpoint, what: string, res: HttpClientResponse.HttpClientResponse) => {
+      const tooLarge = () => new DefenderTransportError({ endpoint, kind: "decode", detail: `${what}: the response exceeds ${maxResponseBytes} bytes` })
+      const declared = Number(res.headers["content-length"])
+      if (Number.isFinite(declared) && declared > maxResponseBytes) return Effect.fail(tooLarge())
+      return Stream.runFoldEffect(res.stream, { chunks: new Array<Uint8Array>(), size: 0 }, (acc, chunk) => {
+        acc.size += chunk.length
+        if (acc.size > maxResponseBytes) return Effect.fail(tooLarge())
+        acc.chunks.push(chunk)
+        return Effect.succeed(acc)
+      }).pipe(Effect.map((acc) => Buffer.concat(acc.chunks, acc.size).toString("utf8")))
+    }
+
     /** One HTTP request: rate-limited, counted, timed out; the body read as text. */
     const once = (endpoint: SinkEndpoint, request: HttpClientRequest.HttpClientRequest): Effect.Effect<RawResponse, DefenderTransportError> =>
       limiters[endpoint](
         Effect.suspend(() => {
           counts[endpoint]++
+          const what = `${request.method} ${new URL(request.url).pathname}`
           return client.execute(request).pipe(
-            Effect.flatMap((res) => Effect.map(res.text, (text): RawResponse => ({ status: res.status, headers: res.headers, text }))),
-            Effect.mapError((e) => new DefenderTransportError({ endpoint, kind: "connection", detail: `${request.method} ${new URL(request.url).pathname}: ${e.message}` })),
+            Effect.flatMap((res) => Effect.map(readBounded(endpoint, what, res), (text): RawResponse => ({ status: res.status, headers: res.headers, text }))),
+            Effect.mapError((e) => e._tag === "DefenderTransportError" ? e : new DefenderTransportError({ endpoint, kind: "connection", detail: `${what}: ${e.message}` })),
             Effect.timeoutFail({
               duration: timeout,
               onTimeout: () => new DefenderTransportError({ endpoint, kind: "timeout", detail: `${request.method} ${new URL(request.url).pathname} took longer than ${timeout} ms` })
@@ -168,10 +194,14 @@ export const makeDefenderIndicatorSink = (
       const send = (token: Redacted.Redacted<string>) =>
         once(endpoint, build().pipe(HttpClientRequest.bearerToken(Redacted.value(token)), HttpClientRequest.acceptJson))
       const attempt: Effect.Effect<RawResponse, SinkError> = Effect.gen(function* () {
-        const first = yield* send((yield* tokens.token).token)
-        const r = first.status === 401 ? yield* send((yield* tokens.refresh).token) : first
+        const firstToken = (yield* tokens.token).token
+        const first = yield* send(firstToken)
+        const lastToken = first.status === 401 ? (yield* tokens.refresh).token : firstToken
+        const r = first.status === 401 ? yield* send(lastToken) : first
         if (ok.includes(r.status) || (r.status >= 200 && r.status < 300)) return r
-        return yield* Effect.fail(classify(endpoint, r, tenantLimit))
+        // An error body may quote the bearer token it refused: masked before it goes into any error.
+        const masked = [firstToken, lastToken].map(Redacted.value).reduce((text, t) => (t.length >= 4 ? text.split(t).join("***") : text), r.text)
+        return yield* Effect.fail(classify(endpoint, { ...r, text: masked }, tenantLimit))
       })
       return Effect.retry(attempt, retrySchedule)
     }
@@ -196,7 +226,9 @@ export const makeDefenderIndicatorSink = (
       }
       return authorized("import", () => HttpClientRequest.post(url("/api/indicators/import")).pipe(HttpClientRequest.bodyUnsafeJson({ Indicators: payloads })), []).pipe(
         Effect.flatMap((r) => decodeBody("import", DefenderImportResponse, r)),
-        Effect.map((body) => matchImportResults(payloads, body.value))
+        Effect.map((body) =>
+          matchImportResults(payloads, body.value.map((item) => ({ ...item, failureReason: item.failureReason === null ? null : bounded(item.failureReason) })))
+        )
       )
     }
 
@@ -229,7 +261,9 @@ export const makeDefenderIndicatorSink = (
               for (const raw of body.value) {
                 const d = decodeDefenderIndicator(raw)
                 if (Either.isLeft(d)) {
-                  yield* Effect.logWarning("Defender list: an indicator without id or value was skipped")
+                  // Named (its id when it has a usable one) and why, so an operator can find it in Defender.
+                  const id = typeof raw === "object" && raw !== null && "id" in raw && (typeof raw.id === "string" || typeof raw.id === "number") ? bounded(String(raw.id)) : "(no id)"
+                  yield* Effect.logWarning(`Defender list: indicator ${id} skipped: ${bounded(ParseResult.TreeFormatter.formatErrorSync(d.left))}`)
                   continue
                 }
                 // Offset paging over a changing set can repeat an item: keep the first.

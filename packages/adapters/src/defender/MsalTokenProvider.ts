@@ -6,7 +6,7 @@ import {
   TokenProvider,
   type AccessToken
 } from "@tisync/domain"
-import { Config, Effect, Either, Layer, Option, Redacted } from "effect"
+import { Config, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import { createPrivateKey, X509Certificate } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { checkEndpointUrl, DEFENDER_CLOUDS, MICROSOFT_AUTHORITY_HOSTS, trimSlash } from "./DefenderCloudSettings.js"
@@ -81,6 +81,20 @@ export const certificateCredentialOf = (
   }
 }
 
+/**
+ * What MSAL hands back, checked like any other byte from outside: the token endpoint may answer
+ * `access_token: 12345`, no access_token at all, or an `expires_in` that makes `expiresOn` an invalid date.
+ */
+const TokenResult = Schema.Struct({
+  accessToken: Schema.String.pipe(Schema.minLength(1)),
+  expiresOn: Schema.NullOr(Schema.ValidDateFromSelf)
+})
+const decodeTokenResult = Schema.decodeUnknownEither(TokenResult)
+
+/** An identity provider's message, cut: a hostile one may be 100 KB long. */
+const MAX_DETAIL = 500
+const boundedText = (text: string): string => (text.length > MAX_DETAIL ? `${text.slice(0, MAX_DETAIL)}...` : text)
+
 /** Removes anything that looks like the secret from a message before it leaves this module. */
 const scrub = (text: string, secrets: ReadonlyArray<string>): string =>
   secrets.reduce((t, s) => (s.length >= 4 ? t.split(s).join("***") : t), text)
@@ -140,8 +154,10 @@ export const makeMsalTokenProvider = (
     const marginMillis = (config.renewalMarginSeconds ?? 300) * 1000
     const timeoutMillis = config.timeoutMillis ?? 30_000
     const toError = (e: unknown): TokenAcquisitionError => {
-      const code = e instanceof AuthError ? e.errorCode : e instanceof Error ? e.name : "unknown"
-      const text = scrub(e instanceof AuthError ? `${e.errorMessage} ${e.subError}`.trim() : e instanceof Error ? e.message : String(e), secrets)
+      // MSAL copies the response's `error` into errorCode whatever its JSON type: keep only a string.
+      const raw: unknown = e instanceof AuthError ? e.errorCode : e instanceof Error ? e.name : "unknown"
+      const code = typeof raw === "string" && raw !== "" ? raw : "unknown"
+      const text = boundedText(scrub(e instanceof AuthError ? `${e.errorMessage} ${e.subError}`.trim() : e instanceof Error ? e.message : String(e), secrets))
       return new TokenAcquisitionError({
         errorCode: code,
         detail: `${text} (authority ${authority}, scope ${scopes[0] ?? ""})`,
@@ -162,12 +178,19 @@ export const makeMsalTokenProvider = (
           })
         }),
         Effect.flatMap((result) =>
-          result === null
-            ? Effect.fail(new TokenAcquisitionError({ errorCode: "no_token", detail: "MSAL returned no token", hint: hintFor("", "", config.credential._tag) }))
-            : Effect.succeed<AccessToken>({
-              token: Redacted.make(result.accessToken),
-              expiresAtMillis: result.expiresOn?.getTime() ?? Date.now() + 3_000_000
-            })
+          Either.match(decodeTokenResult(result), {
+            onLeft: () =>
+              Effect.fail(new TokenAcquisitionError({
+                errorCode: "no_token",
+                detail: `the token response held no usable access token and expiry (authority ${authority})`,
+                hint: hintFor("", "", config.credential._tag)
+              })),
+            onRight: (r) =>
+              Effect.succeed<AccessToken>({
+                token: Redacted.make(r.accessToken),
+                expiresAtMillis: r.expiresOn?.getTime() ?? Date.now() + 3_000_000
+              })
+          })
         )
       )
 

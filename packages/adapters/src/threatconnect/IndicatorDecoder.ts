@@ -22,8 +22,11 @@ const WireId = Schema.transformOrFail(Schema.Union(Schema.String, Schema.Number)
   encode: (value) => ParseResult.succeed(value)
 })
 
-/** `rating` is documented as a Big Decimal (`3.00`); a string form is accepted too. */
-const WireNumber = Schema.Union(Schema.Number, Schema.NumberFromString)
+/**
+ * `rating` is documented as a Big Decimal (`3.00`); a string form is accepted too. Only finite numbers:
+ * `1e400` parses to Infinity, which no rank, severity or JSON column can hold.
+ */
+const WireNumber = Schema.Union(Schema.Finite, Schema.NumberFromString.pipe(Schema.finite()))
 
 const nullableNumber = Schema.optionalWith(Schema.NullOr(WireNumber), { default: () => null })
 const nullableString = Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null })
@@ -131,7 +134,8 @@ const fastInstant = (v: unknown): DateTime.Utc | Bail => {
   const ms = Date.parse(v)
   return Number.isNaN(ms) ? BAIL : DateTime.unsafeMake(ms)
 }
-const fastNumber = (v: unknown): number | null | Bail => (v === undefined || v === null ? null : typeof v === "number" ? v : BAIL)
+const fastNumber = (v: unknown): number | null | Bail =>
+  v === undefined || v === null ? null : typeof v === "number" && Number.isFinite(v) ? v : BAIL
 const fastString = (v: unknown): string | null | Bail => (v === undefined || v === null ? null : typeof v === "string" ? v : BAIL)
 const fastList = <A>(v: unknown, item: (x: Readonly<Record<string, unknown>>) => A | Bail): { readonly data: ReadonlyArray<A> } | null | Bail => {
   if (v === undefined || v === null) return null
@@ -192,6 +196,25 @@ export const decodeWireFast = (raw: unknown): WireIndicator | undefined => {
   }
 }
 
+/**
+ * The first text field holding U+0000, if any. PostgreSQL stores no NUL character in text or jsonb
+ * ("unsupported Unicode escape sequence"), so such a record would make every event about it (and the run)
+ * fail to append, run after run; it is rejected here instead, with a reason.
+ */
+const fieldWithNul = (i: SourceIndicator): string | null => {
+  const has = (s: string | null): boolean => s !== null && s.includes("\u0000")
+  if (has(i.id) || has(i.ownerId)) return "id"
+  if (has(i.ownerName)) return "ownerName"
+  if (has(i.type)) return "type"
+  if (has(i.summary)) return "summary"
+  if (i.fileHashes !== null && (has(i.fileHashes.md5) || has(i.fileHashes.sha1) || has(i.fileHashes.sha256))) return "hash"
+  if (i.tags.some(has)) return "tags"
+  if (i.securityLabels.some(has)) return "securityLabels"
+  if (i.attributes.some((a) => has(a.type) || has(a.value))) return "attributes"
+  if (has(i.webLink)) return "webLink"
+  return null
+}
+
 /** One list item: a `SourceIndicator`, or the rejection to report (raw id and reason). */
 export const decodeIndicator = (raw: unknown): Either.Either<SourceIndicator, SourceRecordRejected> => {
   let wire = decodeWireFast(raw)
@@ -208,7 +231,7 @@ export const decodeIndicator = (raw: unknown): Either.Either<SourceIndicator, So
   if (wire.type === "File" && fileHashes === null) {
     return Either.left(reject(raw, "a File indicator without an md5, sha1 or sha256 hash"))
   }
-  return Either.right({
+  const indicator: SourceIndicator = {
     id: SourceIndicatorId.make(wire.id),
     ownerId: wire.ownerId,
     ownerName: wire.ownerName,
@@ -226,7 +249,10 @@ export const decodeIndicator = (raw: unknown): Either.Either<SourceIndicator, So
     securityLabels: (wire.securityLabels?.data ?? []).map((l) => l.name),
     attributes: (wire.attributes?.data ?? []).map((a) => ({ type: a.type, value: String(a.value) })),
     webLink: wire.webLink
-  })
+  }
+  const nul = fieldWithNul(indicator)
+  if (nul !== null) return Either.left(reject(raw, `${nul} holds a NUL character (U+0000), which cannot be stored`))
+  return Either.right(indicator)
 }
 
 /** `/v3/indicators/deleted` item: only owner, type, summary and dateAdded are documented (§2a). */

@@ -65,11 +65,21 @@ const describeTransport = (error: HttpClientError.HttpClientError): string => {
   return `${error.reason}${cause}`
 }
 
+/** What of a server's error message goes into an error: enough to act on, never a whole hostile body. */
+const SERVER_MESSAGE_LIMIT = 300
+
+/** A server may quote the credential it refused: it is masked before the text goes into any error. */
+const maskSecrets = (text: string, secrets: ReadonlyArray<string>): string =>
+  secrets.reduce((t, secret) => (secret.length >= 4 ? t.split(secret).join("***") : t), text)
+
 const serverMessageOf = (status: number, text: string): string => {
   const parsed = Either.try(() => JSON.parse(text))
   if (Either.isRight(parsed)) {
     const body = decodeErrorBody(parsed.right)
-    if (Either.isRight(body)) return body.right.message
+    if (Either.isRight(body)) {
+      const message = body.right.message
+      return message.length > SERVER_MESSAGE_LIMIT ? `${message.slice(0, SERVER_MESSAGE_LIMIT)}...` : message
+    }
   }
   const trimmed = text.trim().slice(0, 200)
   return trimmed === "" ? `HTTP ${status}` : trimmed
@@ -113,10 +123,21 @@ export const makeThreatConnectSource = (
     // Pages are fetched one at a time as the consumer pulls. Each page's records are split out of the body
     // and decoded while it arrives (JsonArraySplitter), so the largest thing held is one page of decoded
     // records; they leave in flat chunks of SOURCE_CHUNK_SIZE.
+    // A `next` link back to a page already read would page forever (a hostile or broken server): refused.
     const records = <A>(first: URL, tql: string | null, decode: (record: string) => A): Stream.Stream<A, SourceError> =>
-      Stream.paginateEffect(first, (url) =>
-        fetchPage(url, tql, decode).pipe(Effect.map((page) => [page.items, Option.fromNullable(page.next)] as const))
-      ).pipe(
+      Stream.suspend(() => {
+        const visited = new Set<string>()
+        return Stream.paginateEffect(first, (url) => {
+          visited.add(url.href)
+          return fetchPage(url, tql, decode).pipe(
+            Effect.flatMap((page) =>
+              page.next !== null && visited.has(page.next.href)
+                ? Effect.fail(new SourceProtocolError({ method: "GET", path: url.pathname, status: 200, detail: "the next link points back to a page already read (a paging loop)" }))
+                : Effect.succeed([page.items, Option.fromNullable(page.next)] as const)
+            )
+          )
+        })
+      }).pipe(
         Stream.mapConcatChunk((items) => Chunk.unsafeFromArray(items)),
         Stream.rechunk(SOURCE_CHUNK_SIZE)
       )
@@ -194,6 +215,8 @@ const makeGet = (cfg: ResolvedThreatConnectConfig, client: HttpClient.HttpClient
         }
       : { authorization: `TC-Token ${Redacted.value(cfg.auth.token)}`, timestamp: String(timestamp) }
 
+  const secrets = cfg.auth._tag === "Hmac" ? [Redacted.value(cfg.auth.secretKey)] : [Redacted.value(cfg.auth.token)]
+
   const interpret = <A>(
     method: string,
     path: string,
@@ -205,7 +228,7 @@ const makeGet = (cfg: ResolvedThreatConnectConfig, client: HttpClient.HttpClient
     Effect.gen(function* () {
       const status = response.status
       if (status === 200) return yield* onOk(response)
-      const serverMessage = serverMessageOf(status, yield* readText(response, method, path, ERROR_BODY_LIMIT))
+      const serverMessage = serverMessageOf(status, maskSecrets(yield* readText(response, method, path, ERROR_BODY_LIMIT), secrets))
       if (status === 400 && tql !== null) return yield* new SourceQueryError({ method, path, tql, serverMessage })
       if (status === 401) return yield* new SourceAuthError({ method, path, serverMessage })
       if (status === 403) return yield* new SourcePermissionError({ method, path, serverMessage })
@@ -355,6 +378,9 @@ const makeFetchPage =
         (body) => Either.mapLeft(decodePage(body), () => "not a success envelope with a data array")
       )
       if (Either.isLeft(page)) return yield* protocolError(page.left)
+      // The splitter empties the first `data` array; anything left is a second `data` key, whose records
+      // would otherwise vanish without a trace.
+      if (page.right.data.length > 0) return yield* protocolError("the page holds more than one data array")
       const nextLink = page.right.next
       if (nextLink === undefined || nextLink === null || nextLink === "") return { items, next: null }
       const next = yield* Effect.try({

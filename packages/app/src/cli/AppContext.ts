@@ -30,7 +30,9 @@ export const loadAppContext = (input: CommandInput, env: Env = process.env) =>
     for (const [key, value] of Object.entries(input.policy ?? {})) {
       if (Option.isSome(value)) flags[key] = yield* parsePolicyFlag(key, value.value)
     }
-    const config = yield* decodeAppConfig(Object.assign({}, file, flags))
+    // Spread, not Object.assign: a JSON `"__proto__"` key is an own property that Object.assign would turn
+    // into the prototype, hiding it from the unknown-key check.
+    const config = yield* decodeAppConfig({ ...file, ...flags })
     const all = yield* resolveTargets(config, env["AZURE_TENANT_ID"])
     const wanted = input.target ?? Option.none()
     const targets = Option.isSome(wanted) ? all.filter((t) => t.settings.id === wanted.value) : all

@@ -16,6 +16,8 @@ export type AppConfigFile = typeof AppConfigFile.Type
 const pathOf = (path: ReadonlyArray<PropertyKey>): string =>
   path.length === 0 ? "(config)" : path.map((p) => (typeof p === "number" ? `[${p}]` : String(p))).join(".").replace(/\.\[/g, "[")
 
+const MAX_REASON = 300
+
 /** Decodes with unknown keys refused; the error names the first offending key. */
 export const decodeStrict = <A, I>(schema: Schema.Schema<A, I>, input: unknown): Either.Either<A, ConfigError> =>
   Schema.decodeUnknownEither(schema, { onExcessProperty: "error", errors: "all" })(input).pipe(
@@ -25,7 +27,8 @@ export const decodeStrict = <A, I>(schema: Schema.Schema<A, I>, input: unknown):
       if (first._tag === "None") return new ConfigError({ key: "(config)", reason: "is invalid" })
       const issue = first.value
       const reason = issue._tag === "Unexpected" ? "unknown key" : issue.message
-      return new ConfigError({ key: pathOf(issue.path), reason })
+      // The message quotes the value given; a 100 KB value is cut (its head says enough).
+      return new ConfigError({ key: pathOf(issue.path), reason: reason.length > MAX_REASON ? `${reason.slice(0, MAX_REASON)}...` : reason })
     })
   )
 

@@ -264,6 +264,17 @@ const normalizeIpAddress = (raw: string): Result => {
 /** TLDs that never resolve on the Internet: an indicator on them can match nothing useful (RFC 6761/6762). */
 const LOCAL_TLDS: ReadonlySet<string> = new Set(["localhost", "local"])
 
+/**
+ * A Unicode label may hold letters, combining marks, digits, '-' and '_' (IDNA 2008 is stricter still):
+ * no format or bidi controls (U+202E makes `evil\u202e.example` display as another name), no symbols, no
+ * U+FFFD (what an invalid byte decodes to).
+ */
+const firstNonLabelCharacter = (label: string): string | null => {
+  const m = /[^\p{L}\p{M}\p{N}_-]/u.exec(label)
+  const cp = m === null ? undefined : m[0].codePointAt(0)
+  return cp === undefined ? null : `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`
+}
+
 const normalizeHostLabel = (label: string, whole: string): Either.Either<string, ValueRejection> => {
   if (label.length === 0) {
     return Either.left({ code: "DomainMalformed", reason: `${whole} has an empty label` })
@@ -271,6 +282,8 @@ const normalizeHostLabel = (label: string, whole: string): Either.Either<string,
   let ascii = label
   // Non-ASCII labels become xn-- A-labels (RFC 3490/3492).
   if (/[^\x00-\x7f]/.test(label)) {
+    const bad = firstNonLabelCharacter(label)
+    if (bad !== null) return Either.left({ code: "DomainIdnInvalid", reason: `${whole}: a domain label may not hold ${bad}` })
     const encoded = punycodeEncode(label)
     if (encoded === null) return Either.left({ code: "DomainIdnInvalid", reason: `${whole}: label ${label} cannot be encoded` })
     ascii = `xn--${encoded}`
@@ -280,6 +293,8 @@ const normalizeHostLabel = (label: string, whole: string): Either.Either<string,
     if (decoded === null || decoded.length === 0 || punycodeEncode(decoded) !== ascii.slice(4)) {
       return Either.left({ code: "DomainIdnInvalid", reason: `${whole}: ${ascii} is not a valid punycode A-label` })
     }
+    const bad = firstNonLabelCharacter(decoded)
+    if (bad !== null) return Either.left({ code: "DomainIdnInvalid", reason: `${whole}: ${ascii} decodes to a label holding ${bad}` })
   }
   if (ascii.length > MAX_LABEL_LENGTH) {
     return Either.left({ code: "DomainLabelTooLong", reason: `${whole}: label ${ascii} is longer than ${MAX_LABEL_LENGTH}` })
@@ -432,7 +447,18 @@ const normalizeHash = (type: "FileMd5" | "FileSha1" | "FileSha256", raw: string)
 export const normalizeIndicatorValue = (
   type: DefenderIndicatorType,
   raw: string
-): Either.Either<string, ValueRejection> => {
+): Either.Either<string, ValueRejection> => Either.mapLeft(normalizeByType(type, raw), boundedRejection)
+
+/**
+ * Reasons quote the value, which may be up to MAX_RAW_LENGTH characters (twice, for a label of a long
+ * name): a reason is kept short by its head and its tail (where the explanation is), so no 8 KB value is
+ * echoed into events, logs and error output.
+ */
+const MAX_REASON_LENGTH = 400
+const boundedRejection = (r: ValueRejection): ValueRejection =>
+  r.reason.length <= MAX_REASON_LENGTH ? r : { code: r.code, reason: `${r.reason.slice(0, 160)}…${r.reason.slice(-160)}` }
+
+const normalizeByType = (type: DefenderIndicatorType, raw: string): Result => {
   if (raw.length > MAX_RAW_LENGTH) return reject("ValueTooLong", `value is ${raw.length} characters long`)
   const s = raw.trim()
   if (s.length === 0) return reject("EmptyValue", "empty indicator value")
