@@ -5,6 +5,7 @@ import {
   compareCheckpoints,
   emptyProjectionKeys,
   EventStore,
+  type KnownEvents,
   PROJECTION_NAMES,
   ProjectionFold,
   type ProjectionName,
@@ -50,9 +51,10 @@ const lastCheckpoint = (events: ReadonlyArray<RecordedEvent>): Checkpoint | null
  * Brings one side's projections up to the end of the log. Each batch loads the rows it touches, folds
  * the events and commits rows and checkpoint together; if another process moved the checkpoint first
  * (compare-and-set failed), the batch is dropped and read again from the new checkpoint. After a crash
- * between two batches the next call resumes from the last committed checkpoint.
+ * between two batches the next call resumes from the last committed checkpoint. Events in `known` (what
+ * this process appended) are folded as they are instead of being read back and decoded.
  */
-export const catchUp = (side: ProjectionSide = "live", batchSize = PROJECTION_BATCH) =>
+export const catchUp = (side: ProjectionSide = "live", batchSize = PROJECTION_BATCH, known?: KnownEvents) =>
   Effect.gen(function* () {
     const store = yield* EventStore
     const projections = yield* ProjectionStore
@@ -66,7 +68,7 @@ export const catchUp = (side: ProjectionSide = "live", batchSize = PROJECTION_BA
       if (held === null || from === null || compareCheckpoints(held, from) !== 0 || heldRows(fold) > MAX_HELD_ROWS) {
         fold = new ProjectionFold()
       }
-      const events = yield* store.readAll(from, batchSize)
+      const events = known === undefined ? yield* store.readAll(from, batchSize) : yield* store.readAllKnown(from, batchSize, known)
       const next = lastCheckpoint(events)
       if (next === null) return processed
       yield* loadInto(fold, side, events)
@@ -76,6 +78,7 @@ export const catchUp = (side: ProjectionSide = "live", batchSize = PROJECTION_BA
         Effect.catchTag("CheckpointConflict", () => Effect.succeed(false))
       )
       if (committed) processed += events.length
+      if (committed && known !== undefined) for (const e of events) known.forget(e.streamId, e.version)
       held = committed ? next : null
     }
   })
