@@ -1,6 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { catchUp, rebuildShadow, verifyReplay } from "@tisync/app"
+import { catchUp, rebuildShadow, replay, verifyReplay } from "@tisync/app"
 import {
   EventStore,
   indicatorStreamId,
@@ -90,6 +90,28 @@ export const projectionSuite = <R>(
         expect(report.match).toBe(false)
         expect(report.projections.indicator_state.match).toBe(false)
         expect(report.projections.run_summary.match).toBe(true)
+      }))
+
+    it.effect("replay makes the rebuilt projections live, again and again", () =>
+      Effect.gen(function* () {
+        const projections = yield* ProjectionStore
+        yield* appendRun("198.51.100.5")
+        yield* catchUp()
+        const key = ipKey("198.51.100.5")
+        yield* harness.tamper(indicatorStreamId(key))
+        expect((yield* verifyReplay).match).toBe(false)
+        // Twice: the second promotion swaps the tables back, so their names and indexes must still line up.
+        for (let i = 0; i < 2; i++) {
+          const events = yield* replay
+          expect(events).toBeGreaterThan(0)
+          const report = yield* verifyReplay
+          expect(report.match).toBe(true)
+          expect((yield* projections.indicators({ value: "198.51.100.5" }))[0]?.status).toBe("live")
+        }
+        yield* appendRun("198.51.100.6")
+        yield* catchUp()
+        expect((yield* projections.indicators({ value: "198.51.100.6" }))[0]?.status).toBe("live")
+        expect((yield* verifyReplay).match).toBe(true)
       }))
   })
 
