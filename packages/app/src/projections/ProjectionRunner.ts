@@ -25,6 +25,12 @@ export const PROJECTION_BATCH = 20_000
 const MAX_HELD_ROWS = 100_000
 
 /**
+ * A rebuild reads each stream's events together (they were appended together), so a dropped row is
+ * rarely needed again: it holds about one batch's rows (at 100,000 a 1,000,000-event replay peaked at 1 GB).
+ */
+const REBUILD_MAX_HELD_ROWS = 20_000
+
+/**
  * Loads the rows the events touch that the fold does not hold yet. `stored`, when known, is every key the
  * side holds (a rebuild wrote them all itself): a key outside it has no row to load.
  */
@@ -110,11 +116,11 @@ const catchUpFrom = (
 
 /**
  * Rebuilds the shadow projections from the first event: empties them, then catches them up like the
- * live side, so memory stays bounded by the rows a catch-up holds (MAX_HELD_ROWS) and the set of keys
+ * live side, so memory stays bounded by the rows it holds (REBUILD_MAX_HELD_ROWS) and the set of keys
  * written, not by the size of the log (holding every row made a 1,000,000-event replay peak at 1.5 GB).
  * The keys written are remembered so that a key seen for the first time is not looked up.
  */
-export const rebuildShadow = (batchSize = PROJECTION_BATCH, maxHeldRows = MAX_HELD_ROWS) =>
+export const rebuildShadow = (batchSize = PROJECTION_BATCH, maxHeldRows = REBUILD_MAX_HELD_ROWS) =>
   Effect.gen(function* () {
     const projections = yield* ProjectionStore
     yield* projections.resetShadow
