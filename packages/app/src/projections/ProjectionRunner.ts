@@ -1,10 +1,12 @@
-import { Effect } from "effect"
+import { Effect, Fiber } from "effect"
 import {
   addKeysOf,
   type Checkpoint,
   compareCheckpoints,
   emptyProjectionKeys,
+  type EventDecodeError,
   EventStore,
+  type EventStoreError,
   type KnownEvents,
   PROJECTION_NAMES,
   ProjectionFold,
@@ -81,38 +83,52 @@ const catchUpFrom = (
   initiallyStored: ProjectionKeys | null,
   maxHeldRows: number
 ) =>
-  Effect.gen(function* () {
-    const store = yield* EventStore
-    const projections = yield* ProjectionStore
-    let processed = 0
-    // The fold's rows are the stored rows as of `held`, the checkpoint this call last committed; when the
-    // checkpoint is anywhere else (another process caught up meanwhile, or a commit failed) they are dropped.
-    let fold = new ProjectionFold()
-    let held: Checkpoint | null = null
-    let stored = initiallyStored
-    for (;;) {
-      const from = yield* projections.checkpoint(side)
-      if (held === null || from === null || compareCheckpoints(held, from) !== 0 || heldRows(fold) > maxHeldRows) {
-        fold = new ProjectionFold()
+  Effect.scoped(
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      const projections = yield* ProjectionStore
+      const read = (from: Checkpoint | null) =>
+        known === undefined ? store.readAll(from, batchSize) : store.readAllKnown(from, batchSize, known)
+      let processed = 0
+      // The fold's rows are the stored rows as of `held`, the checkpoint this call last committed; when the
+      // checkpoint is anywhere else (another process caught up meanwhile, or a commit failed) they are dropped.
+      let fold = new ProjectionFold()
+      let held: Checkpoint | null = null
+      let stored = initiallyStored
+      // The next batch is read while this one is folded and committed (the database works meanwhile). It
+      // is used only if the checkpoint is then where that read started; the log is append-only, so a read
+      // made a little earlier is still the right prefix.
+      let prefetched: { readonly from: Checkpoint; readonly fiber: Fiber.Fiber<ReadonlyArray<RecordedEvent>, EventDecodeError | EventStoreError> } | null = null
+      for (;;) {
+        const from = yield* projections.checkpoint(side)
+        if (held === null || from === null || compareCheckpoints(held, from) !== 0 || heldRows(fold) > maxHeldRows) {
+          fold = new ProjectionFold()
+        }
+        const ahead: typeof prefetched = prefetched
+        prefetched = null
+        const events =
+          ahead !== null && from !== null && compareCheckpoints(ahead.from, from) === 0
+            ? yield* Fiber.join(ahead.fiber)
+            : yield* Effect.zipRight(ahead === null ? Effect.void : Fiber.interrupt(ahead.fiber), read(from))
+        const next = lastCheckpoint(events)
+        if (next === null) return processed
+        prefetched = { from: next, fiber: yield* Effect.forkScoped(read(next)) }
+        yield* loadInto(fold, side, events, stored)
+        for (const e of events) fold.apply(e)
+        const changes = fold.takeDirty()
+        const committed = yield* projections.commit(side, changes, from, next).pipe(
+          Effect.as(true),
+          Effect.catchTag("CheckpointConflict", () => Effect.succeed(false))
+        )
+        // Someone else writes this side too: its keys are no longer all known here.
+        if (!committed) stored = null
+        if (stored !== null) for (const name of PROJECTION_NAMES) for (const [key] of changes[name]) stored[name].add(key)
+        if (committed) processed += events.length
+        if (committed && known !== undefined) for (const e of events) known.forget(e.streamId, e.version)
+        held = committed ? next : null
       }
-      const events = known === undefined ? yield* store.readAll(from, batchSize) : yield* store.readAllKnown(from, batchSize, known)
-      const next = lastCheckpoint(events)
-      if (next === null) return processed
-      yield* loadInto(fold, side, events, stored)
-      for (const e of events) fold.apply(e)
-      const changes = fold.takeDirty()
-      const committed = yield* projections.commit(side, changes, from, next).pipe(
-        Effect.as(true),
-        Effect.catchTag("CheckpointConflict", () => Effect.succeed(false))
-      )
-      // Someone else writes this side too: its keys are no longer all known here.
-      if (!committed) stored = null
-      if (stored !== null) for (const name of PROJECTION_NAMES) for (const [key] of changes[name]) stored[name].add(key)
-      if (committed) processed += events.length
-      if (committed && known !== undefined) for (const e of events) known.forget(e.streamId, e.version)
-      held = committed ? next : null
-    }
-  })
+    })
+  )
 
 /**
  * Rebuilds the shadow projections from the first event: empties them, then catches them up like the
