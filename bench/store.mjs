@@ -8,7 +8,8 @@
 //    included); building the event objects, which is the caller's work, is not.
 // 2. replay: `rebuildShadow` (read the whole log, decode every row through Schema, fold, write the shadow
 //    projections batch by batch) then `promoteShadow` + catch-up, i.e. what `tisync replay` does. Timed whole.
-// Peak RSS is sampled every 100 ms per phase. Goals (DESIGN issue 2, 2-core machine): PostgreSQL append
+// Peak RSS is sampled every 100 ms per phase; CPU time (this process, and the PostgreSQL backends of the
+// bench database) is recorded per phase next to wall time, since the machine is shared. Goals (DESIGN issue 2, 2-core machine): PostgreSQL append
 // >= 50,000 events/s, replay >= 100,000 events/s.
 //
 // Environment: TISYNC_BENCH_DATABASE_URL (else TISYNC_TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
@@ -39,6 +40,7 @@ import {
 } from "@tisync/domain"
 import { PgliteStoreLive, PostgresStoreLive } from "@tisync/adapters"
 import { rebuildShadow, catchUp } from "@tisync/app"
+import { backendPids, cpuClock } from "./cpu-time.mjs"
 
 const here = dirname(fileURLToPath(import.meta.url))
 const BATCH = 500
@@ -257,7 +259,7 @@ const withPeakRss = async (f) => {
 const round = (x) => Math.round(x)
 
 /** Runs append and replay on one store layer; returns the figures. */
-const measure = async (engine, layer, total) => {
+const measure = async (engine, layer, total, pids) => {
   const program = Effect.gen(function* () {
     const store = yield* EventStore
     const projections = yield* ProjectionStore
@@ -266,6 +268,7 @@ const measure = async (engine, layer, total) => {
     global.gc?.()
     const append = yield* Effect.promise(() =>
       withPeakRss(async () => {
+        const cpu = await cpuClock(pids)
         let events = 0
         let storeMs = 0
         const wallStart = performance.now()
@@ -275,29 +278,31 @@ const measure = async (engine, layer, total) => {
           storeMs += performance.now() - t
           for (const r of requests) events += r.events.length
         }
-        return { events, storeMs, wallMs: performance.now() - wallStart }
+        return { events, storeMs, wallMs: performance.now() - wallStart, cpu: await cpu.stop() }
       })
     )
     console.error(
       `[${engine}] append: ${append.value.events} events in ${(append.value.storeMs / 1000).toFixed(1)} s in the store` +
-        ` (${round(append.value.events / (append.value.storeMs / 1000))} events/s), peak RSS ${append.peakRssMb} MB`
+        ` (${round(append.value.events / (append.value.storeMs / 1000))} events/s), peak RSS ${append.peakRssMb} MB, cpu ${JSON.stringify(append.value.cpu)}`
     )
 
     global.gc?.()
     const replay = yield* Effect.promise(() =>
       withPeakRss(async () => {
+        const cpu = await cpuClock(pids)
         const t = performance.now()
         const rebuilt = await runP(rebuildShadow().pipe(Effect.provideService(EventStore, store), Effect.provideService(ProjectionStore, projections)))
         const rebuildMs = performance.now() - t
+        const rebuildCpu = await cpu.stop()
         await runP(projections.promoteShadow)
         await runP(catchUp("live").pipe(Effect.provideService(EventStore, store), Effect.provideService(ProjectionStore, projections)))
-        return { events: rebuilt.events, rebuildMs, totalMs: performance.now() - t }
+        return { events: rebuilt.events, rebuildMs, totalMs: performance.now() - t, rebuildCpu, totalCpu: await cpu.stop() }
       })
     )
     console.error(
       `[${engine}] replay: ${replay.value.events} events, rebuild ${(replay.value.rebuildMs / 1000).toFixed(1)} s` +
         ` (${round(replay.value.events / (replay.value.rebuildMs / 1000))} events/s), with promote ${(replay.value.totalMs / 1000).toFixed(1)} s,` +
-        ` peak RSS ${replay.peakRssMb} MB`
+        ` peak RSS ${replay.peakRssMb} MB, cpu ${JSON.stringify(replay.value.rebuildCpu)}`
     )
     const rows = yield* projections.compare
     return {
@@ -307,6 +312,7 @@ const measure = async (engine, layer, total) => {
         seconds: +(append.value.storeMs / 1000).toFixed(2),
         wallSecondsWithEventConstruction: +(append.value.wallMs / 1000).toFixed(2),
         batchSize: BATCH,
+        cpu: append.value.cpu,
         peakRssMb: append.peakRssMb
       },
       replay: {
@@ -314,6 +320,8 @@ const measure = async (engine, layer, total) => {
         seconds: +(replay.value.rebuildMs / 1000).toFixed(2),
         withPromoteEventsPerSecond: round(replay.value.events / (replay.value.totalMs / 1000)),
         withPromoteSeconds: +(replay.value.totalMs / 1000).toFixed(2),
+        cpu: replay.value.rebuildCpu,
+        withPromoteCpu: replay.value.totalCpu,
         replayedEvents: replay.value.events,
         projectionRows: Object.fromEntries(rows.map((r) => [r.name, r.rows])),
         peakRssMb: replay.peakRssMb
@@ -333,7 +341,7 @@ const onPostgres = async () => {
   url.pathname = `/${name}`
   try {
     const server = (await admin.query("SELECT current_setting('server_version') AS v")).rows[0].v
-    const figures = await measure("postgres", PostgresStoreLive(Redacted.make(url.toString())), POSTGRES_EVENTS)
+    const figures = await measure("postgres", PostgresStoreLive(Redacted.make(url.toString())), POSTGRES_EVENTS, backendPids(admin, name))
     return { serverVersion: server, ...figures }
   } finally {
     if (process.env.BENCH_STORE_KEEP_DB === "1") console.error(`kept database ${name}`)
@@ -345,7 +353,7 @@ const onPostgres = async () => {
 const onPglite = async () => {
   const dir = mkdtempSync(join(tmpdir(), "tisync-bench-"))
   try {
-    return await measure("pglite", PgliteStoreLive(dir), PGLITE_EVENTS)
+    return await measure("pglite", PgliteStoreLive(dir), PGLITE_EVENTS, async () => null)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

@@ -21,6 +21,7 @@ import {
 } from "@tisync/adapters"
 import { defaultPolicy } from "@tisync/domain"
 import { RunIdGeneratorLive, runSync } from "@tisync/app"
+import { backendPids, cpuClock } from "./cpu-time.mjs"
 
 const BASE_URL = process.env.TISYNC_BENCH_DATABASE_URL ?? process.env.TISYNC_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
 const SEEDED = 16_500
@@ -34,9 +35,13 @@ const freshDatabase = async () => {
   await admin.end()
   const url = new URL(BASE_URL)
   url.pathname = `/${name}`
+  const monitor = new pg.Client({ connectionString: BASE_URL })
+  await monitor.connect()
   return {
     url: url.toString(),
+    pids: backendPids(monitor, name),
     drop: async () => {
+      await monitor.end()
       const c = new pg.Client({ connectionString: BASE_URL })
       await c.connect()
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
@@ -80,24 +85,28 @@ export async function run() {
           Effect.gen(function* () {
             const before = sim.callCounts()
             const rss = rssSampler()
+            const cpu = yield* Effect.promise(() => cpuClock(db.pids))
             const started = performance.now()
             const report = yield* runSync({ targetId: "default", full: false, dryRun: false, policy: policyToUse }).pipe(
               Effect.provide(sinkLayer(rateLimits)),
               Effect.provide(storeContext)
             )
             const wallMs = Math.round(performance.now() - started)
+            const cpuTime = yield* Effect.promise(() => cpu.stop())
             const after = sim.callCounts()
             const writes = ["import", "submit", "delete", "batchDelete"].reduce((n, k) => n + (after[k] - before[k]), 0)
             results.runs[name] = {
               status: report.status,
               wallMs,
+              // Both simulators run in this process: their work is in nodeCpuSeconds too.
+              cpu: cpuTime,
               peakRssMb: rss.stop(),
               writeCalls: writes,
               apiCalls: report.apiCalls,
               counts: report.counts,
               rateLimit429s: sim.rateLimitRejections()
             }
-            console.error(`${name}: ${wallMs} ms, ${writes} write calls, counts ${JSON.stringify(report.counts)}`)
+            console.error(`${name}: ${wallMs} ms, cpu ${JSON.stringify(cpuTime)}, ${writes} write calls, counts ${JSON.stringify(report.counts)}`)
             return report
           })
         yield* once("initial", policy, "off")

@@ -4,6 +4,7 @@ import {
   encodeEvent,
   EventStore,
   indicatorStreamId,
+  KnownEvents,
   type RecordedEvent,
   runStreamId,
   TargetId,
@@ -145,6 +146,35 @@ export const eventStoreSuite = <R>(
         ])
         const resumed = yield* store.readAll(whole[3]!.checkpoint, 100)
         expect(resumed.map((e) => `${e.streamId}@${e.version}`)).toEqual(whole.slice(4).map((e) => `${e.streamId}@${e.version}`))
+      }))
+
+    it.effect("readAllKnown takes the events the caller holds as they are and reads the others", () =>
+      Effect.gen(function* () {
+        const store = yield* EventStore
+        const marker = uniqueStream("marker")
+        yield* store.append({ streamId: marker, expectedVersion: 0, events: [selected(ipKey("203.0.113.30"), null)] })
+        const after = (yield* store.readStream(marker))[0]?.checkpoint ?? null
+        const runId = testRunId()
+        const ours = uniqueStream("ours")
+        const theirs = uniqueStream("theirs")
+        const ourEvents = [selected(ipKey("203.0.113.31"), runId), mapped(ipKey("203.0.113.31"), runId)]
+        yield* store.appendMany([
+          { streamId: ours, expectedVersion: 0, events: ourEvents },
+          { streamId: theirs, expectedVersion: 0, events: [selected(ipKey("203.0.113.32"), runId)] }
+        ])
+        const known = new KnownEvents()
+        known.add(ours, 0, ourEvents)
+        const plain = yield* store.readAll(after, 3)
+        const withKnown = yield* store.readAllKnown(after, 3, known)
+        expect(withKnown.map((e) => [e.streamId, e.version, e.checkpoint, e.event._tag])).toEqual(
+          plain.map((e) => [e.streamId, e.version, e.checkpoint, e.event._tag])
+        )
+        expect(withKnown.filter((e) => e.streamId === ours).map((e) => e.event)).toEqual(ourEvents)
+        for (const e of withKnown) {
+          if (e.streamId === ours) expect(e.event).toBe(ourEvents[e.version - 1])
+          else expect(e.event).toEqual(plain.find((p) => p.streamId === e.streamId)?.event)
+        }
+        expect(withKnown.map((e) => e.streamId)).toContain(theirs)
       }))
 
     it.effect("reads a run's events by run id", () =>

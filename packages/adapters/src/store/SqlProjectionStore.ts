@@ -190,12 +190,23 @@ export const makeSqlProjectionStore = Effect.gen(function* () {
     )
   )
 
+  // The shadow and live tables trade names (with their indexes and primary keys) instead of copying every
+  // row: copying 500,000 indicator rows took ~26 s of a 1,000,000-event replay. The old live rows end up in
+  // the shadow table, which the next rebuild empties first.
   const promoteShadow = Effect.tryPromise({
     try: () =>
       db.transaction().execute(async (trx) => {
         for (const name of PROJECTION_NAMES) {
-          await sql`TRUNCATE ${tableOf(name, "live")}`.execute(trx)
-          await sql`INSERT INTO ${tableOf(name, "live")} SELECT * FROM ${tableOf(name, "shadow")}`.execute(trx)
+          const live = TABLES[name]
+          for (const suffix of ["", "_pkey", "_target_status", "_value"]) {
+            const kind = suffix === "" ? sql.raw("TABLE") : sql.raw("INDEX")
+            const a = `${live}${suffix}`
+            const b = `${live}_shadow${suffix}`
+            const swap = `${live}_swap${suffix}`
+            await sql`ALTER ${kind} ${sql.id(a)} RENAME TO ${sql.id(swap)}`.execute(trx)
+            await sql`ALTER ${kind} ${sql.id(b)} RENAME TO ${sql.id(a)}`.execute(trx)
+            await sql`ALTER ${kind} ${sql.id(swap)} RENAME TO ${sql.id(b)}`.execute(trx)
+          }
         }
         await sql`UPDATE projection_checkpoints l SET transaction_id = s.transaction_id, position = s.position,
             updated_at = now()

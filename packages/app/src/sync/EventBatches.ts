@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import type { DomainEvent, EventStore, StreamId } from "@tisync/domain"
+import type { DomainEvent, EventStore, KnownEvents, StreamId } from "@tisync/domain"
 
 /** Streams per `appendMany`: one transaction per batch of 500 keys, never one round trip per key. */
 export const APPEND_CHUNK = 500
@@ -20,9 +20,10 @@ export interface PendingAppend {
 /**
  * Appends events of many streams in chunks, remembering each stream's version after every append so a
  * run can write a stream several times (intent, then outcome) without reading it back. Appends of the
- * same stream within one call are merged in order (one stream appears once per `appendMany`).
+ * same stream within one call are merged in order (one stream appears once per `appendMany`). What was
+ * appended goes into `known` too, so the run's catch-up folds it without reading it back.
  */
-export const makeEventWriter = (store: EventStore["Type"]) => {
+export const makeEventWriter = (store: EventStore["Type"], known?: KnownEvents) => {
   const versions = new Map<string, number>()
   const write = (appends: ReadonlyArray<PendingAppend>) =>
     Effect.suspend(() => {
@@ -40,6 +41,7 @@ export const makeEventWriter = (store: EventStore["Type"]) => {
             Effect.tap((results) =>
               Effect.sync(() => {
                 for (const r of results) versions.set(r.streamId, r.nextVersion)
+                if (known !== undefined) for (const a of chunk) known.add(a.streamId, a.expectedVersion, a.events)
               })
             )
           ),

@@ -7,6 +7,7 @@ import {
   IndicatorDeferred,
   type IndicatorEvent,
   IndicatorSink,
+  type KnownEvents,
   type Plan,
   planIntents,
   type RetryItem,
@@ -70,11 +71,11 @@ const recordCallFailure = (progress: RunProgress, error: unknown, items: number,
  * credentials were refused. The create of an action change whose delete failed is not sent (Defender
  * would hold both actions); it is counted as failed and planned again next run.
  */
-export const executePlan = (plan: Plan, runId: RunId, at: DateTime.Utc, progress: RunProgress) =>
+export const executePlan = (plan: Plan, runId: RunId, at: DateTime.Utc, progress: RunProgress, known?: KnownEvents) =>
   withBatchBoundaries((batchBoundary) => Effect.gen(function* () {
     const store = yield* EventStore
     const sink = yield* IndicatorSink
-    const writer = makeEventWriter(store)
+    const writer = makeEventWriter(store, known)
 
     const intents = planIntents(plan, runId, at)
     yield* writer.write(intents.map((i) => ({ streamId: i.streamId, expectedVersion: i.expectedVersion, events: i.events })))

@@ -8,6 +8,7 @@ import {
   IMPORT_BATCH_LIMIT,
   IndicatorSink,
   IndicatorSource,
+  KnownEvents,
   type Plan,
   plan as planRun,
   planCounts,
@@ -28,7 +29,7 @@ import {
   TargetId
 } from "@tisync/domain"
 import { reportProgress } from "../observability/RunProgress.js"
-import { catchUp } from "../projections/ProjectionRunner.js"
+import { catchUp, PROJECTION_BATCH } from "../projections/ProjectionRunner.js"
 import { classifyHoldings, listDefender } from "./DefenderHoldings.js"
 import { executePlan, newProgress, type RunProgress } from "./PlanExecution.js"
 import { policyHashOf } from "./PolicyHash.js"
@@ -229,10 +230,10 @@ const policyQuota = (policy: Policy, live: number): QuotaFigures => ({
 })
 
 /** Live keys of the target once the run's events are folded, with the quota the run saw. */
-const quotaAfter = (targetId: TargetId, seen: QuotaFigures | null, policy: Policy) =>
+const quotaAfter = (targetId: TargetId, seen: QuotaFigures | null, policy: Policy, known: KnownEvents) =>
   Effect.gen(function* () {
     const projections = yield* ProjectionStore
-    yield* catchUp("live")
+    yield* catchUp("live", PROJECTION_BATCH, known)
     const row = yield* projections.quota(targetId)
     const live = row?.states.live ?? 0
     return seen === null ? policyQuota(policy, live) : { ...seen, live }
@@ -290,6 +291,8 @@ const syncUnderLock = (runId: RunId, targetId: TargetId, policy: Policy, full: b
     let progress = emptyProgress()
     let notes: ReadonlyArray<string> = window.notes
     let seenQuota: QuotaFigures | null = null
+    // The run's own events, folded into the projections as they are rather than read back and decoded.
+    const known = new KnownEvents()
 
     const fail = (error: string) =>
       Effect.gen(function* () {
@@ -301,7 +304,7 @@ const syncUnderLock = (runId: RunId, targetId: TargetId, policy: Policy, full: b
           expectedVersion: 1,
           events: [new RunFailed({ runId, at, targetId, error, counts: progress.counts, apiCalls })]
         })
-        const quota = yield* quotaAfter(targetId, seenQuota, policy)
+        const quota = yield* quotaAfter(targetId, seenQuota, policy, known)
         return reportOf({
           runId, targetId, mode: window.mode, status: "failed", progress, apiCalls, quota,
           watermark: history.watermark, notes: [...notes, error], error
@@ -314,13 +317,13 @@ const syncUnderLock = (runId: RunId, targetId: TargetId, policy: Policy, full: b
       seenQuota = plan.quota
       progress = newProgress(planCounts(plan))
       progress.counts.rejectedInvalid += read.rejected.length
-      yield* executePlan(plan, runId, now, progress)
+      yield* executePlan(plan, runId, now, progress, known)
       if (progress.fatal !== null || progress.failures.length > 0 || progress.counts.failed > 0) {
         const first = progress.fatal ?? progress.failures[0] ?? "writes could not be completed"
         return yield* fail(`${progress.counts.failed} planned write(s) could not be completed: ${first}`)
       }
       const apiCalls = yield* apiCallsSince(baseline)
-      const quota = yield* quotaAfter(targetId, plan.quota, policy)
+      const quota = yield* quotaAfter(targetId, plan.quota, policy, known)
       const watermark = read.maxLastModified === null ? null : laterOf(history.watermark, read.maxLastModified)
       yield* store.append({
         streamId: runStream,

@@ -15,6 +15,7 @@ import {
   RunStarted,
   type DomainEventType
 } from "../Events.js"
+import { encodeEventBody } from "./EventEncoders.js"
 
 /** An event as it is written to the `events` table. */
 export interface EncodedEvent {
@@ -25,53 +26,11 @@ export interface EncodedEvent {
   readonly data: string
 }
 
-/** Encoding through the event's own class is about three times faster than through the union. */
-const encoders = {
-  IndicatorSelected: Schema.encodeSync(IndicatorSelected),
-  IndicatorMapped: Schema.encodeSync(IndicatorMapped),
-  IndicatorSubmitted: Schema.encodeSync(IndicatorSubmitted),
-  IndicatorRejectedDuplicate: Schema.encodeSync(IndicatorRejectedDuplicate),
-  IndicatorRejected: Schema.encodeSync(IndicatorRejected),
-  IndicatorDeferred: Schema.encodeSync(IndicatorDeferred),
-  IndicatorExpired: Schema.encodeSync(IndicatorExpired),
-  IndicatorRevoked: Schema.encodeSync(IndicatorRevoked),
-  RunStarted: Schema.encodeSync(RunStarted),
-  RunCompleted: Schema.encodeSync(RunCompleted),
-  RunFailed: Schema.encodeSync(RunFailed)
-}
-
-const encodeBody = (event: DomainEvent): unknown => {
-  switch (event._tag) {
-    case "IndicatorSelected":
-      return encoders.IndicatorSelected(event)
-    case "IndicatorMapped":
-      return encoders.IndicatorMapped(event)
-    case "IndicatorSubmitted":
-      return encoders.IndicatorSubmitted(event)
-    case "IndicatorRejectedDuplicate":
-      return encoders.IndicatorRejectedDuplicate(event)
-    case "IndicatorRejected":
-      return encoders.IndicatorRejected(event)
-    case "IndicatorDeferred":
-      return encoders.IndicatorDeferred(event)
-    case "IndicatorExpired":
-      return encoders.IndicatorExpired(event)
-    case "IndicatorRevoked":
-      return encoders.IndicatorRevoked(event)
-    case "RunStarted":
-      return encoders.RunStarted(event)
-    case "RunCompleted":
-      return encoders.RunCompleted(event)
-    case "RunFailed":
-      return encoders.RunFailed(event)
-  }
-}
-
 export const encodeEvent = (event: DomainEvent): EncodedEvent => ({
   type: event._tag,
   schemaVersion: event.schemaVersion,
   runId: event.runId,
-  data: JSON.stringify(encodeBody(event))
+  data: JSON.stringify(encodeEventBody(event))
 })
 
 const decoders: Record<DomainEventType, (u: unknown) => Either.Either<DomainEvent, ParseResult.ParseError>> = {

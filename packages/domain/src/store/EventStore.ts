@@ -1,6 +1,7 @@
 import { Context, type Effect } from "effect"
 import type { StreamId, TargetId } from "../Identifiers.js"
 import type { Checkpoint } from "./Checkpoint.js"
+import type { KnownEvents } from "./KnownEvents.js"
 import type { AppendRequest, AppendResult, RecordedEvent } from "./RecordedEvent.js"
 import type { EventDecodeError, EventStoreError, TargetLocked, WrongExpectedVersion } from "./StoreErrors.js"
 
@@ -30,6 +31,15 @@ export class EventStore extends Context.Tag("@tisync/domain/EventStore")<
     readonly readAll: (
       after: Checkpoint | null,
       limit: number
+    ) => Effect.Effect<ReadonlyArray<RecordedEvent>, EventDecodeError | EventStoreError>
+    /**
+     * `readAll` for a caller that holds some of these events already (a run catching up on what it
+     * appended): those are taken from `known`, only the other rows are read in full and decoded.
+     */
+    readonly readAllKnown: (
+      after: Checkpoint | null,
+      limit: number,
+      known: KnownEvents
     ) => Effect.Effect<ReadonlyArray<RecordedEvent>, EventDecodeError | EventStoreError>
     /** Every event whose payload names `runId`, oldest first (audit: `runs show`). */
     readonly readByRun: (

@@ -111,6 +111,19 @@ export const makeMemoryEventStore = (log: MemoryEventLog) => {
         const start = after === null ? 0 : log.rows.findIndex((r) => compareCheckpoints(r.checkpoint, after) > 0)
         return decodeAll(start < 0 ? [] : log.rows.slice(start, start + limit))
       }),
+    // The fake decodes every row anyway; a known event replaces its decoded twin, as the SQL store would.
+    readAllKnown: (after, limit, known) =>
+      Effect.suspend(() => {
+        const start = after === null ? 0 : log.rows.findIndex((r) => compareCheckpoints(r.checkpoint, after) > 0)
+        return decodeAll(start < 0 ? [] : log.rows.slice(start, start + limit))
+      }).pipe(
+        Effect.map((events) =>
+          events.map((e) => {
+            const event = known.get(e.streamId, e.version)
+            return event !== undefined && event._tag === e.event._tag ? { ...e, event } : e
+          })
+        )
+      ),
     readByRun: (runId) => decodeAll(log.rows.filter((r) => r.runId === runId)),
     withTargetLock: (targetId, runId, use) =>
       Effect.acquireUseRelease(
