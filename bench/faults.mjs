@@ -51,7 +51,7 @@ export const runCrashSection = async () => {
 export const summarize = (matrix, crash) => {
   const cases = matrix.cases
   const passes = cases.filter(
-    (c) => c.converged && c.indicatorsLost === 0 && c.duplicateImports === 0 && (c.expected === "completes" ? c.outcome === "completed" : c.outcome === "failed")
+    (c) => c.converged && c.indicatorsLost === 0 && c.duplicateImports === 0 && (c.expected === "completes" ? c.outcome === "completed" : c.expected === "fails" ? c.outcome === "failed" : c.outcome !== "other")
   ).length
   const crashPart = typeof crash === "object" && crash !== null ? crash : null
   return {

@@ -87,7 +87,10 @@ export interface MappedOutcomes {
   /** `IndicatorMapped` events with no outcome after them (before the stream's next `IndicatorMapped`). */
   readonly withoutOutcome: ReadonlyArray<{ readonly streamId: string; readonly version: number }>
   readonly runsStarted: number
-  /** Runs with neither `RunCompleted` nor `RunFailed`. */
+  /**
+   * Runs with neither `RunCompleted` nor `RunFailed`. Not a convergence problem by itself (a SIGKILLed run
+   * cannot record its end); a fault test, where every run can, asserts it is empty.
+   */
   readonly runsUnfinished: ReadonlyArray<string>
 }
 
@@ -245,7 +248,6 @@ export const checkConvergence = async (world: CliWorld, policy: ReadonlyArray<st
   if (outcomes.withoutOutcome.length > 0) {
     problems.push(`${outcomes.withoutOutcome.length} IndicatorMapped without an outcome, e.g. ${JSON.stringify(outcomes.withoutOutcome.slice(0, 3))}`)
   }
-  if (outcomes.runsUnfinished.length > 0) problems.push(`runs that neither completed nor failed: ${outcomes.runsUnfinished.join(", ")}`)
   if (!quota.match) problems.push(`status quota ${JSON.stringify(quota.status)} differs from Defender ${JSON.stringify(quota.defender)}`)
   if (!replay.match) problems.push(`replay --verify does not match: ${replay.detail}`)
   if (duplicates.length > 0) problems.push(`${duplicates.length} value(s) imported more often than needed, e.g. ${JSON.stringify(duplicates.slice(0, 3))}`)

@@ -205,7 +205,8 @@ export const makeSqlEventStore = Effect.gen(function* () {
       Effect.gen(function* () {
         const attempt = yield* tryTargetLock(targetId, runId)
         if (!attempt.taken) return yield* Effect.fail(new TargetLocked({ targetId, holderRunId: attempt.holderRunId }))
-        return yield* use
+        // A run that lost its lock must stop: another run may hold the target now.
+        return yield* Effect.raceFirst(use, attempt.lost)
       })
     )
 
