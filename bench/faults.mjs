@@ -2,8 +2,9 @@
 // PostgreSQL URL is set (TISYNC_BENCH_DATABASE_URL or TISYNC_TEST_DATABASE_URL), on PostgreSQL too; then the
 // crash run (bench/crash.mjs, 200 SIGKILL points) when that file exists. Writes bench/results/faults.json.
 //
-// The matrix is test/e2e/faults.test.ts itself, run by vitest with TISYNC_FAULTS_INDICATORS (more data)
-// and TISYNC_FAULTS_REPORT (each case appends its outcome and convergence figures as one JSON line), so the
+// The matrix is test/e2e/faults.test.ts itself, run by vitest with TISYNC_FAULTS_MODE=bench (every fault in
+// its own run, each followed by the full convergence check), TISYNC_FAULTS_INDICATORS (more data) and
+// TISYNC_FAULTS_REPORT (each case appends its outcome and convergence figures as one JSON line), so the
 // benchmark and the CI suite can never drift apart.
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -22,6 +23,7 @@ const runMatrix = () =>
     const dbUrl = process.env.TISYNC_BENCH_DATABASE_URL ?? process.env.TISYNC_TEST_DATABASE_URL
     const env = {
       ...process.env,
+      TISYNC_FAULTS_MODE: "bench",
       TISYNC_FAULTS_INDICATORS: String(INDICATORS),
       TISYNC_FAULTS_REPORT: reportFile,
       ...(dbUrl === undefined ? {} : { TISYNC_TEST_DATABASE_URL: dbUrl })
