@@ -14,15 +14,20 @@ export interface HttpTuning {
 export const REQUEST_TIMEOUT_ENV = "TISYNC_REQUEST_TIMEOUT_MS"
 export const RETRY_BASE_DELAY_ENV = "TISYNC_RETRY_BASE_DELAY_MS"
 
-const millis = (name: string) =>
-  Config.option(
-    Config.integer(name).pipe(
-      Config.validate({ message: "must be a whole number of milliseconds from 1 to 3600000", validation: (n) => n >= 1 && n <= 3_600_000 })
-    )
-  )
+const REASON = "must be a whole number of milliseconds from 1 to 3600000"
+
+/** Unset or empty (as an env file's `NAME=` line leaves it): the adapter's default. */
+const millis = (name: string): Effect.Effect<Option.Option<number>, { readonly key: string; readonly reason: string }> =>
+  Effect.gen(function* () {
+    const raw = yield* Effect.mapError(Config.option(Config.string(name)), (e) => ({ key: name, reason: e.toString() }))
+    const text = Option.getOrElse(raw, () => "").trim()
+    if (text === "") return Option.none()
+    const n = Number(text)
+    if (!/^[0-9]+$/.test(text) || n < 1 || n > 3_600_000) return yield* Effect.fail({ key: name, reason: REASON })
+    return Option.some(n)
+  })
 
 /** Fails with the variable's name and the reason (the callers turn it into their config error: exit 2). */
 export const httpTuningFromEnv: Effect.Effect<HttpTuning, { readonly key: string; readonly reason: string }> = Effect.gen(function* () {
-  const read = (name: string) => Effect.mapError(millis(name), (e) => ({ key: name, reason: e.toString() }))
-  return { requestTimeoutMillis: yield* read(REQUEST_TIMEOUT_ENV), retryBaseDelayMillis: yield* read(RETRY_BASE_DELAY_ENV) }
+  return { requestTimeoutMillis: yield* millis(REQUEST_TIMEOUT_ENV), retryBaseDelayMillis: yield* millis(RETRY_BASE_DELAY_ENV) }
 })
