@@ -118,12 +118,19 @@ const countsOf = (run: CliResult): Record<string, number> =>
 
 /** ThreatConnect pages of a full read: five, the third one failing `times` times. */
 const failThirdOfFivePages = (w: CliWorld, times: number): void => {
+  w.tc.clearJournal()
   w.tc.setPageSize(Math.ceil(selectable(w) / 5))
   w.tc.failPage(2, 503, times)
 }
+/** Five pages read, the third after two 503s. */
 const thirdPageFailed = (w: CliWorld) => {
   const pages = w.tc.callJournal().filter((c) => c.path === "/api/v3/indicators")
-  expect(pages.some((c) => c.status === 503)).toBe(true)
+  const startOf = (query: string) => new URLSearchParams(query).get("resultStart")
+  const served = pages.filter((c) => c.status === 200).map((c) => startOf(c.query))
+  expect(new Set(served).size).toBe(5)
+  const failed = pages.filter((c) => c.status === 503)
+  expect(failed).toHaveLength(2)
+  expect(new Set(failed.map((c) => startOf(c.query)))).toEqual(new Set([served[2]]))
 }
 
 const DB_DROP: FaultCase = {
