@@ -43,7 +43,7 @@ export const PgliteDatabaseLive = (options: PgliteOptions): Layer.Layer<SqlDatab
               const holder = held.get(targetId)
               if (holder !== undefined) return { taken: false, holderRunId: holder }
               held.set(targetId, runId)
-              return { taken: true }
+              return { taken: true, lost: Effect.never }
             }),
             (attempt) => Effect.sync(() => (attempt.taken ? held.delete(targetId) : undefined))
           )

@@ -1,10 +1,10 @@
-import { Effect, Layer, Redacted } from "effect"
+import { Deferred, Effect, Layer, Redacted, Runtime, Schedule } from "effect"
 import { Kysely, PostgresDialect } from "kysely"
 import pg from "pg"
 import { EventStoreError } from "@tisync/domain"
 import { DatabaseConfigError, parseDatabaseUrl, scrubCredentials } from "./DatabaseUrl.js"
 import { migrateToLatest } from "./Migrations.js"
-import { SqlDatabase, type AnyTables } from "./SqlDatabase.js"
+import { SqlDatabase, type AnyTables, type TargetLockAttempt } from "./SqlDatabase.js"
 
 export interface PostgresOptions {
   readonly url: Redacted.Redacted<string>
@@ -77,28 +77,90 @@ export const PostgresDatabaseLive = (
         db,
         tryTargetLock: (targetId, runId) =>
           Effect.gen(function* () {
-            const client = yield* Effect.acquireRelease(
-              Effect.tryPromise({ try: () => pool.connect(), catch: storeError("lock target") }),
-              (c) => Effect.sync(() => c.release())
-            )
-            const result = yield* Effect.tryPromise({
-              try: () => client.query<{ taken: boolean }>(LOCK_SQL, [targetId]),
-              catch: storeError("lock target")
-            })
-            if (result.rows[0]?.taken !== true) {
+            const connect = Effect.tryPromise({ try: () => pool.connect(), catch: storeError("lock target") })
+            const takeOn = (client: pg.PoolClient) =>
+              Effect.tryPromise({
+                try: () => client.query<{ taken: boolean }>(LOCK_SQL, [targetId]),
+                catch: storeError("lock target")
+              }).pipe(Effect.map((r) => r.rows[0]?.taken === true))
+            const recordOn = (client: pg.PoolClient) =>
+              Effect.tryPromise({ try: () => client.query(RECORD_HOLDER_SQL, [targetId, runId]), catch: storeError("record lock holder") })
+
+            const first = yield* connect
+            const taken = yield* takeOn(first).pipe(Effect.tapError(() => Effect.sync(() => first.release(true))))
+            if (!taken) {
+              first.release()
               return { taken: false, holderRunId: yield* holderOf(targetId) }
             }
+            // The connection holding the lock; null once released or broken.
+            let holder: pg.PoolClient | null = first
+            // Set when the run is over: a lock taken again after that is given back at once.
+            let closed = false
+            const lost = yield* Deferred.make<never, EventStoreError>()
+            const runtime = yield* Effect.runtime<never>()
+
+            // A checked-out pg client emits 'error' when its session dies (pg_terminate_backend, a server
+            // restart): unheard, Node turns it into an uncaught exception that kills the run with no RunFailed.
+            // The session's advisory lock died with it: take it again on a new connection, or make the run stop.
+            const onError = (e: Error): void => {
+              const client = holder
+              if (client === null) return
+              holder = null
+              client.removeListener("error", onError)
+              client.release(e)
+              Runtime.runFork(runtime)(retake(e.message))
+            }
+            const watch = (client: pg.PoolClient): void => {
+              client.on("error", onError)
+            }
+            // The pool may still hand out idle connections the same event killed: a few quick attempts.
+            const connectAndTake = Effect.gen(function* () {
+              const next = yield* connect
+              const taken = yield* takeOn(next).pipe(Effect.tapError(() => Effect.sync(() => next.release(true))))
+              return { next, taken }
+            }).pipe(Effect.retry(Schedule.intersect(Schedule.spaced("200 millis"), Schedule.recurs(5))))
+            const retake = (why: string) =>
+              Effect.gen(function* () {
+                const { next, taken } = yield* connectAndTake
+                if (!taken || closed) {
+                  next.release()
+                  if (closed) return
+                  return yield* new EventStoreError({ operation: "hold target lock", reason: "another run took the target" })
+                }
+                holder = next
+                watch(next)
+                yield* recordOn(next)
+                yield* Effect.logWarning(`the database session holding target ${targetId}'s lock was lost (${scrubCredentials(why)}); the lock was taken again`)
+              }).pipe(
+                Effect.catchAll((e) =>
+                  Deferred.fail(lost, new EventStoreError({
+                    operation: "hold target lock",
+                    reason: `the database connection holding the target lock was lost (${scrubCredentials(why)}) and the lock could not be taken again: ${e.reason}`
+                  }))
+                )
+              )
+
+            watch(first)
             yield* Effect.addFinalizer(() =>
-              Effect.promise(async () => {
-                await client.query(RELEASE_HOLDER_SQL, [targetId, runId])
-                await client.query(UNLOCK_SQL, [targetId])
+              Effect.tryPromise(async () => {
+                closed = true
+                const client = holder
+                holder = null
+                if (client === null) return
+                try {
+                  await client.query(RELEASE_HOLDER_SQL, [targetId, runId])
+                  await client.query(UNLOCK_SQL, [targetId])
+                  client.release()
+                } catch (e) {
+                  client.release(e instanceof Error ? e : true)
+                } finally {
+                  client.removeListener("error", onError)
+                }
               }).pipe(Effect.ignore)
             )
-            yield* Effect.tryPromise({
-              try: () => client.query(RECORD_HOLDER_SQL, [targetId, runId]),
-              catch: storeError("record lock holder")
-            })
-            return { taken: true }
+            yield* recordOn(first)
+            const attempt: TargetLockAttempt = { taken: true, lost: Deferred.await(lost) }
+            return attempt
           })
       })
     })

@@ -3,7 +3,11 @@ import type { Kysely } from "kysely"
 import type { EventStoreError } from "@tisync/domain"
 
 export type TargetLockAttempt =
-  | { readonly taken: true }
+  | {
+    readonly taken: true
+    /** Fails if the lock is lost while held (its PostgreSQL session died and could not take it again). */
+    readonly lost: Effect.Effect<never, EventStoreError>
+  }
   | { readonly taken: false; readonly holderRunId: string | null }
 
 /** Tables are queried with raw SQL through Kysely's `sql` tag; the database type stays open. */

@@ -123,7 +123,7 @@ const validate = (requests: ReadonlyArray<AppendRequest>): Either.Either<void, E
 }
 
 export const makeSqlEventStore = Effect.gen(function* () {
-  const { db, tryTargetLock } = yield* SqlDatabase
+  const { db, kind, tryTargetLock } = yield* SqlDatabase
 
   const streamVersion = (streamId: StreamId) =>
     Effect.tryPromise({
@@ -193,11 +193,29 @@ export const makeSqlEventStore = Effect.gen(function* () {
       return requests.map((r) => ({ streamId: r.streamId, nextVersion: r.expectedVersion + r.events.length }))
     })
 
+  // Events of a transaction still running could commit later below a checkpoint already handed out, so
+  // readAll stops below the oldest running transaction. The snapshot's xmin counts every database of the
+  // cluster, though: one long write transaction anywhere on a shared server hid this database's newest
+  // events (a run's report undercounted what it had just submitted). On PostgreSQL the bound is the oldest
+  // running transaction not known to belong to another database (a transaction whose database cannot be
+  // told, e.g. one that ended meanwhile or a prepared one, still counts: safe), else the snapshot's xmax.
+  const visibleBound =
+    kind === "postgres"
+      ? sql`COALESCE(
+          (SELECT min(x) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+            WHERE NOT EXISTS (
+              SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+              WHERE l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock'
+                AND l.transactionid::text::bigint = x::text::bigint % 4294967296
+                AND a.datname IS DISTINCT FROM current_database())),
+          pg_snapshot_xmax(pg_current_snapshot()))`
+      : sql`pg_snapshot_xmin(pg_current_snapshot())`
+
   const readAll = (after: Checkpoint | null, limit: number) =>
     Effect.tryPromise({
       try: () =>
         sql<EventRow>`SELECT ${EVENT_COLUMNS} FROM events
-          WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+          WHERE transaction_id < ${visibleBound}
             AND (transaction_id, global_position) > (${after?.transactionId ?? "0"}::xid8, ${after?.position ?? "0"}::bigint)
           ORDER BY events.transaction_id, events.global_position
           LIMIT ${limit}`.execute(db),
@@ -269,7 +287,8 @@ export const makeSqlEventStore = Effect.gen(function* () {
       Effect.gen(function* () {
         const attempt = yield* tryTargetLock(targetId, runId)
         if (!attempt.taken) return yield* Effect.fail(new TargetLocked({ targetId, holderRunId: attempt.holderRunId }))
-        return yield* use
+        // A run that lost its lock must stop: another run may hold the target now.
+        return yield* Effect.raceFirst(use, attempt.lost)
       })
     )
 

@@ -1,4 +1,4 @@
-import { Effect, Layer } from "effect"
+import { Duration, Effect, Layer, Option } from "effect"
 import {
   DefenderIndicatorSinkLive,
   MsalTokenProviderLive,
@@ -9,8 +9,9 @@ import {
   threatConnectConfigFromEnv,
   threatConnectSourceLayer
 } from "@tisync/adapters"
-import type { EventStoreError, StoreInUse } from "@tisync/domain"
+import { DefenderConfigError, type EventStoreError, SourceConfigError, type StoreInUse } from "@tisync/domain"
 import type { DefenderTargetSettings, StoreSettings } from "../config/Environment.js"
+import { httpTuningFromEnv } from "../config/HttpTuning.js"
 import { ObservedNodeHttpClient } from "../observability/ApiCallMetrics.js"
 import { RunIdGeneratorLive } from "../sync/RunIdGenerator.js"
 
@@ -25,7 +26,15 @@ export const storeLayerOf = (
  * client observed for the API call metrics.
  */
 export const sourceLayerFromEnv = Layer.unwrapEffect(
-  Effect.map(threatConnectConfigFromEnv, (config) => threatConnectSourceLayer(config).pipe(Layer.provide(ObservedNodeHttpClient)))
+  Effect.gen(function* () {
+    const config = yield* threatConnectConfigFromEnv
+    const tuning = yield* Effect.mapError(httpTuningFromEnv, (e) => new SourceConfigError(e))
+    return threatConnectSourceLayer({
+      ...config,
+      ...Option.match(tuning.requestTimeoutMillis, { onNone: () => ({}), onSome: (ms) => ({ requestTimeout: Duration.millis(ms) }) }),
+      ...Option.match(tuning.retryBaseDelayMillis, { onNone: () => ({}), onSome: (ms) => ({ retry: { ...config.retry, baseDelay: Duration.millis(ms) } }) })
+    }).pipe(Layer.provide(ObservedNodeHttpClient))
+  })
 )
 
 /**
@@ -33,10 +42,16 @@ export const sourceLayerFromEnv = Layer.unwrapEffect(
  * and tenant (reference/defender-api.md §0), so the limiter key names both.
  */
 export const sinkLayerOf = (settings: DefenderTargetSettings) =>
-  DefenderIndicatorSinkLive({
-    apiUrl: settings.apiUrl,
-    rateLimitKey: `${settings.apiUrl}|${settings.token.tenantId}|${settings.token.clientId}`
-  }).pipe(Layer.provide(MsalTokenProviderLive(settings.token)), Layer.provide(ObservedNodeHttpClient))
+  Layer.unwrapEffect(
+    Effect.map(Effect.mapError(httpTuningFromEnv, (e) => new DefenderConfigError(e)), (tuning) =>
+      DefenderIndicatorSinkLive({
+        apiUrl: settings.apiUrl,
+        rateLimitKey: `${settings.apiUrl}|${settings.token.tenantId}|${settings.token.clientId}`,
+        ...Option.match(tuning.requestTimeoutMillis, { onNone: () => ({}), onSome: (ms) => ({ requestTimeoutMillis: ms }) }),
+        ...Option.match(tuning.retryBaseDelayMillis, { onNone: () => ({}), onSome: (ms) => ({ retry: { baseDelayMillis: ms } }) })
+      })
+    )
+  ).pipe(Layer.provide(MsalTokenProviderLive(settings.token)), Layer.provide(ObservedNodeHttpClient))
 
 /** Run ids: UUIDv7, strictly increasing within the process (runs are listed newest first by id). */
 export const idLayer = RunIdGeneratorLive

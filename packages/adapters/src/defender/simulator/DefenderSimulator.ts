@@ -64,6 +64,17 @@ export interface SimJournalEntry {
   readonly durationMillis: number
 }
 
+/** One item an import call stored (created or updated in place). */
+export interface SimImportedValue {
+  readonly indicatorType: string
+  /** As sent. */
+  readonly indicatorValue: string
+  /** The body without `expirationTime` (JSON): equal contents mean the same write again, a renewal aside. */
+  readonly content: string
+  /** The client was still connected when the answer was written (false: it had given up, e.g. timed out). */
+  readonly answered: boolean
+}
+
 export interface SimStoredIndicator extends SimIndicatorInput {
   readonly id: string
   readonly createdBy: string
@@ -129,6 +140,8 @@ export interface DefenderSimulator {
   /** API requests received per endpoint, rejected ones included. */
   readonly callCounts: () => Readonly<Record<SimEndpoint, number>>
   readonly indicators: () => ReadonlyArray<SimStoredIndicator>
+  /** Every item an import call stored, in order (for "no value imported more often than needed"). */
+  readonly importedValues: () => ReadonlyArray<SimImportedValue>
   readonly seedForeign: (seeds: ReadonlyArray<ForeignIndicatorSeed>) => ReadonlyArray<string>
   /** Creates indicators as if this client had submitted them (fast set-up for big tenants). */
   readonly seedOwn: (bodies: ReadonlyArray<SimIndicatorInput>) => ReadonlyArray<string>
@@ -214,6 +227,7 @@ export const startDefenderSimulator = async (
   const store = new Map<string, SimStoredIndicator>()
   const tokens = new Map<string, { expiresAt: number; clientId: string }>()
   const journal: Array<SimJournalEntry> = []
+  const imported: Array<SimImportedValue> = []
   const counts: Record<SimEndpoint, number> = { import: 0, submit: 0, list: 0, delete: 0, batchDelete: 0 }
   const accepted: Record<SimEndpoint, Array<number>> = { import: [], submit: [], list: [], delete: [], batchDelete: [] }
   const sockets = new Set<import("node:net").Socket>()
@@ -422,6 +436,7 @@ export const startDefenderSimulator = async (
         items = list.length
         if (list.length === 0) return reply(400, errorBody("InvalidRequestBody", "Indicators list is empty"))
         if (list.length > 500) return reply(400, errorBody("MaximumBatchSizeExceeded", `Maximum batch size exceeded. Received: ${list.length}, allowed: 500.`))
+        const stored: Array<SimIndicatorInput> = []
         const value = list.map((item: unknown) => {
           const i = rec(item)
           const indicator = typeof i?.["indicatorValue"] === "string" ? i["indicatorValue"] : ""
@@ -429,11 +444,18 @@ export const startDefenderSimulator = async (
           if (isRejection(v)) return { id: null, indicator, isFailed: true, failureReason: `${v.code}: ${v.message}` }
           const injected = failValues.get(v.indicatorValue)
           if (injected !== undefined) return { id: null, indicator, isFailed: true, failureReason: injected }
-          const stored = upsert(v, appId)
-          if (stored === "cap") return { id: null, indicator, isFailed: true, failureReason: CAP_MESSAGE(cap) }
-          return { id: stored.id, indicator, isFailed: false, failureReason: null }
+          const upserted = upsert(v, appId)
+          if (upserted === "cap") return { id: null, indicator, isFailed: true, failureReason: CAP_MESSAGE(cap) }
+          stored.push(v)
+          return { id: upserted.id, indicator, isFailed: false, failureReason: null }
         })
         failedItems = value.filter((x) => x.isFailed).length
+        // A client that timed out has closed its socket by now: the write happened, the answer is lost.
+        const answered = !req.socket.destroyed
+        for (const v of stored) {
+          const { expirationTime: _expiration, ...content } = v
+          imported.push({ indicatorType: v.indicatorType, indicatorValue: v.indicatorValue, content: JSON.stringify(content), answered })
+        }
         return reply(200, { "@odata.context": "https://api.security.microsoft.com/api/$metadata#Collection(microsoft.windowsDefenderATP.api.ImportIndicatorResult)", value })
       }
       case "list": {
@@ -628,6 +650,7 @@ export const startDefenderSimulator = async (
     keyById.clear()
     rbacStringIds.clear()
     journal.length = 0
+    imported.length = 0
     faults = []
     latencyMs = 0
     failValues = new Map()
@@ -652,6 +675,7 @@ export const startDefenderSimulator = async (
       journal.length = 0
     },
     callCounts: () => ({ ...counts }),
+    importedValues: () => [...imported],
     indicators: () => {
       purgeExpired()
       return [...store.values()]

@@ -41,6 +41,8 @@ export interface ThreatConnectSimulatorOptions {
   /** The simulator's clock (ms): timestamps are checked and records stamped against it. Default Date.now. */
   readonly now?: () => number
   readonly port?: number
+  /** Serve at most this many records per page whatever `resultLimit` asks (a server may), default none. */
+  readonly pageSize?: number
 }
 
 export interface ThreatConnectSimCall {
@@ -75,6 +77,7 @@ export class ThreatConnectSimulator {
   private dropNext = 0
   private latencyMs = 0
   private nextLinkBase: string | null = null
+  private pageSize: number | null
 
   private readonly accessId: string
   private readonly secretKey: string
@@ -84,6 +87,7 @@ export class ThreatConnectSimulator {
 
   constructor(private readonly options: ThreatConnectSimulatorOptions = {}) {
     this.now = options.now ?? Date.now
+    this.pageSize = options.pageSize ?? null
     this.store = new SimulatorStore(this.now)
     this.accessId = options.accessId ?? TC_SIM_ACCESS_ID
     this.secretKey = options.secretKey ?? TC_SIM_SECRET_KEY
@@ -161,6 +165,10 @@ export class ThreatConnectSimulator {
   }
   setLatency(ms: number): void {
     this.latencyMs = ms
+  }
+  /** Serve at most `size` records per page whatever `resultLimit` asks (null: as asked). */
+  setPageSize(size: number | null): void {
+    this.pageSize = size
   }
   /** Write `next` links against another base (e.g. `http://evil.example:8080/api`). */
   setNextLinkBase(base: string | null): void {
@@ -263,7 +271,7 @@ export class ThreatConnectSimulator {
     const limit = Number(params.get("resultLimit") ?? "100")
     if (!Number.isInteger(start) || start < 0) return "Invalid resultStart"
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RESULT_LIMIT) return `resultLimit must be between 1 and ${MAX_RESULT_LIMIT}`
-    return { start, limit }
+    return { start, limit: Math.min(limit, this.pageSize ?? limit) }
   }
 
   /** The absolute link to another page: the same query with resultStart replaced. */
