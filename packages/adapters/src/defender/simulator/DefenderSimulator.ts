@@ -143,6 +143,11 @@ export interface DefenderSimulator {
   /** Number of 429 answers given because a rate limit was exceeded (forced throttles not included). */
   readonly rateLimitRejections: () => number
   readonly tokensIssued: () => number
+  /**
+   * Import items applied (created or updated in place), per `<indicatorType>|<lower-case value>`: how many
+   * times each value was imported, for tests asserting nothing is imported more often than needed.
+   */
+  readonly importsPerValue: () => ReadonlyMap<string, number>
   /** Empties the tenant, the journal, counters, faults and limits' windows (issued tokens stay valid). */
   readonly reset: () => void
 }
@@ -214,6 +219,7 @@ export const startDefenderSimulator = async (
   const store = new Map<string, SimStoredIndicator>()
   const tokens = new Map<string, { expiresAt: number; clientId: string }>()
   const journal: Array<SimJournalEntry> = []
+  const importedValues = new Map<string, number>()
   const counts: Record<SimEndpoint, number> = { import: 0, submit: 0, list: 0, delete: 0, batchDelete: 0 }
   const accepted: Record<SimEndpoint, Array<number>> = { import: [], submit: [], list: [], delete: [], batchDelete: [] }
   const sockets = new Set<import("node:net").Socket>()
@@ -431,6 +437,8 @@ export const startDefenderSimulator = async (
           if (injected !== undefined) return { id: null, indicator, isFailed: true, failureReason: injected }
           const stored = upsert(v, appId)
           if (stored === "cap") return { id: null, indicator, isFailed: true, failureReason: CAP_MESSAGE(cap) }
+          const valueKey = `${stored.indicatorType}|${stored.indicatorValue.toLowerCase()}`
+          importedValues.set(valueKey, (importedValues.get(valueKey) ?? 0) + 1)
           return { id: stored.id, indicator, isFailed: false, failureReason: null }
         })
         failedItems = value.filter((x) => x.isFailed).length
@@ -628,6 +636,7 @@ export const startDefenderSimulator = async (
     keyById.clear()
     rbacStringIds.clear()
     journal.length = 0
+    importedValues.clear()
     faults = []
     latencyMs = 0
     failValues = new Map()
@@ -707,6 +716,7 @@ export const startDefenderSimulator = async (
     },
     rateLimitRejections: () => rateRejections,
     tokensIssued: () => issued,
+    importsPerValue: () => new Map(importedValues),
     reset
   }
 
