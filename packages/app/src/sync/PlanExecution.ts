@@ -18,6 +18,7 @@ import {
   submittedEvent,
   WITHOUT_REVALIDATION
 } from "@tisync/domain"
+import { stopsBetweenBatches } from "./BatchInFlight.js"
 import { chunksOf, makeEventWriter, type PendingAppend } from "./EventBatches.js"
 import { faultMessage, isCredentialError } from "./SyncErrors.js"
 
@@ -68,9 +69,10 @@ const recordCallFailure = (progress: RunProgress, error: unknown, items: number,
  * run's `retry` set) and counts them in `failed`; the run goes on with the next batch, unless the
  * credentials were refused. The create of an action change whose delete failed is not sent (Defender
  * would hold both actions); it is counted as failed and planned again next run.
+ * An interruption (SIGTERM) takes effect only between batches: a call in flight is answered and recorded.
  */
 export const executePlan = (plan: Plan, runId: RunId, at: DateTime.Utc, progress: RunProgress) =>
-  Effect.gen(function* () {
+  stopsBetweenBatches((betweenBatches) => Effect.gen(function* () {
     const store = yield* EventStore
     const sink = yield* IndicatorSink
     const writer = makeEventWriter(store)
@@ -93,6 +95,7 @@ export const executePlan = (plan: Plan, runId: RunId, at: DateTime.Utc, progress
     for (const r of eventOnly) revokedStreams.add(r.streamId)
 
     for (const chunk of chunksOf(plan.revoke.filter((r) => r.defenderId !== null), BATCH_DELETE_LIMIT)) {
+      yield* betweenBatches
       if (progress.fatal !== null) {
         progress.counts.failed += chunk.length
         progress.counts.revoked -= chunk.length
@@ -126,6 +129,7 @@ export const executePlan = (plan: Plan, runId: RunId, at: DateTime.Utc, progress
       ...plan.retry
     ]
     for (const chunk of chunksOf(writes, IMPORT_BATCH_LIMIT)) {
+      yield* betweenBatches
       if (progress.fatal !== null) {
         progress.counts.failed += chunk.length
         for (const item of chunk) progress.counts[countOf(item)] -= 1
@@ -167,4 +171,4 @@ export const executePlan = (plan: Plan, runId: RunId, at: DateTime.Utc, progress
       })
       yield* writer.write(appends)
     }
-  })
+  }))
