@@ -1,13 +1,15 @@
 import { Chunk, Effect, Either, Stream } from "effect"
 import {
   type DefenderIndicator,
+  defenderHoldsPayload,
   DefenderIndicatorType,
   EXTERNAL_ID_PREFIX,
   externalIdOf,
   type ForeignIndicator,
   type IndicatorStateRow,
   IndicatorSink,
-  normalizeIndicatorValue
+  normalizeIndicatorValue,
+  type RetryItem
 } from "@tisync/domain"
 
 /** `externalId` of indicators submitted by hand with `tisync submit` (no ThreatConnect record behind them). */
@@ -98,6 +100,28 @@ export const classifyHoldings = (
     if (carriesOwnExternalId(indicator)) unknownOwn.push(indicator)
   }
   return { listed, ownById, adopted, foreign, unknownOwn, foreignByKey }
+}
+
+/**
+ * Retries Defender has already applied: the listed indicator (by the recorded id, or adopted by key)
+ * carries the pending payload exactly, so the import was answered before a crash and only its
+ * `IndicatorSubmitted` is missing. Stream id -> Defender id; these are confirmed without a call.
+ */
+export const retriesAlreadyHeld = (
+  retry: ReadonlyArray<RetryItem>,
+  holdings: DefenderHoldings
+): ReadonlyMap<string, string> => {
+  const adoptedByStream = new Map(holdings.adopted.map((a) => [a.row.streamId, a.indicator]))
+  const held = new Map<string, string>()
+  for (const item of retry) {
+    const candidates = [
+      item.defenderId === null ? undefined : holdings.ownById.get(item.defenderId),
+      adoptedByStream.get(item.streamId)
+    ]
+    const found = candidates.find((c) => c !== undefined && defenderHoldsPayload(c, item.payload))
+    if (found !== undefined) held.set(item.streamId, found.id)
+  }
+  return held
 }
 
 /** One pass over Defender's list (paged inside the sink). */

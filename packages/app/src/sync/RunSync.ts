@@ -27,7 +27,7 @@ import {
   TargetId
 } from "@tisync/domain"
 import { catchUp } from "../projections/ProjectionRunner.js"
-import { classifyHoldings, listDefender } from "./DefenderHoldings.js"
+import { classifyHoldings, listDefender, retriesAlreadyHeld } from "./DefenderHoldings.js"
 import { executePlan, newProgress, type RunProgress } from "./PlanExecution.js"
 import { policyHashOf } from "./PolicyHash.js"
 import { loadRunHistory, type RunWindow, runWindow } from "./RunWindow.js"
@@ -143,6 +143,8 @@ interface Gathered {
   readonly plan: Plan
   readonly read: SourceRead
   readonly notes: ReadonlyArray<string>
+  /** Retries Defender already holds exactly (stream id -> Defender id): confirmed without an import. */
+  readonly heldAlready: ReadonlyMap<string, string>
 }
 
 /** Source, Defender's list and the projections, into a plan. Reads only. */
@@ -177,7 +179,12 @@ const gather = (targetId: TargetId, policy: Policy, window: RunWindow, now: Date
       holdings.adopted.length === 0
         ? []
         : [`${holdings.adopted.length} indicators found in Defender while still pending from an earlier run are tisync's own and are confirmed`]
-    const gathered: Gathered = { plan, read, notes: [...window.notes, ...plan.notes, ...adoptedNote, ...rejectedNotes(read.rejected)] }
+    const gathered: Gathered = {
+      plan,
+      read,
+      notes: [...window.notes, ...plan.notes, ...adoptedNote, ...rejectedNotes(read.rejected)],
+      heldAlready: retriesAlreadyHeld(plan.retry, holdings)
+    }
     return gathered
   })
 
@@ -298,12 +305,12 @@ const syncUnderLock = (runId: RunId, targetId: TargetId, policy: Policy, full: b
       })
 
     const body = Effect.gen(function* () {
-      const { plan, read, notes: gatheredNotes } = yield* gather(targetId, policy, window, now)
+      const { plan, read, notes: gatheredNotes, heldAlready } = yield* gather(targetId, policy, window, now)
       notes = gatheredNotes
       seenQuota = plan.quota
       progress = newProgress(planCounts(plan))
       progress.counts.rejectedInvalid += read.rejected.length
-      yield* executePlan(plan, runId, now, progress)
+      yield* executePlan(plan, runId, now, progress, heldAlready)
       if (progress.fatal !== null || progress.failures.length > 0 || progress.counts.failed > 0) {
         const first = progress.fatal ?? progress.failures[0] ?? "writes could not be completed"
         return yield* fail(`${progress.counts.failed} planned write(s) could not be completed: ${first}`)
