@@ -2,6 +2,7 @@ import * as path from "node:path"
 import { PGlite } from "@electric-sql/pglite"
 import { Schema } from "effect"
 import pg from "pg"
+import type { DefenderSimulator } from "@tisync/adapters"
 import type { CliResult, CliWorld } from "./CliWorld.js"
 
 /**
@@ -134,19 +135,26 @@ export const plannedWrites = async (world: CliWorld, policyArgs: ReadonlyArray<s
 }
 
 /** `status --json` against Defender's list: live and foreign counts, capacity arithmetic. */
-export const quotaMismatches = async (world: CliWorld): Promise<ReadonlyArray<string>> => {
-  const status = decodeJson(StatusJson, "status", await world.run(["status", "--json"]))
-  const target = status.targets.find((t) => t.targetId === "default")
-  if (target === undefined) return ["status lists no default target"]
-  const sim = world.defender.simulator
+export const quotaMismatches = async (
+  world: CliWorld,
+  target: { readonly id: string; readonly simulator: DefenderSimulator; readonly args: ReadonlyArray<string> } = {
+    id: "default",
+    simulator: world.defender.simulator,
+    args: []
+  }
+): Promise<ReadonlyArray<string>> => {
+  const status = decodeJson(StatusJson, "status", await world.run(["status", "--json", ...target.args]))
+  const row = status.targets.find((t) => t.targetId === target.id)
+  if (row === undefined) return [`status lists no target ${target.id}`]
+  const sim = target.simulator
   const all = sim.indicators()
   const own = all.filter((i) => i.createdBy === sim.appId).length
   const problems: Array<string> = []
-  if (target.states.live !== own) problems.push(`status counts ${target.states.live} live, Defender holds ${own} of tisync's`)
-  if (target.quota.live !== own) problems.push(`status quota.live ${target.quota.live}, Defender holds ${own} of tisync's`)
-  if (target.quota.foreign !== all.length - own) problems.push(`status quota.foreign ${target.quota.foreign}, Defender holds ${all.length - own} others`)
-  const capacity = Math.max(0, target.quota.limit - target.quota.reserve - target.quota.foreign)
-  if (target.quota.capacity !== capacity) problems.push(`status capacity ${target.quota.capacity}, expected ${capacity}`)
+  if (row.states.live !== own) problems.push(`status counts ${row.states.live} live, Defender holds ${own} of tisync's (target ${target.id})`)
+  if (row.quota.live !== own) problems.push(`status quota.live ${row.quota.live}, Defender holds ${own} of tisync's (target ${target.id})`)
+  if (row.quota.foreign !== all.length - own) problems.push(`status quota.foreign ${row.quota.foreign}, Defender holds ${all.length - own} others`)
+  const capacity = Math.max(0, row.quota.limit - row.quota.reserve - row.quota.foreign)
+  if (row.quota.capacity !== capacity) problems.push(`status capacity ${row.quota.capacity}, expected ${capacity}`)
   return problems
 }
 
@@ -157,8 +165,8 @@ export const replayMismatches = async (world: CliWorld): Promise<ReadonlyArray<s
 }
 
 /** `reconcile --json`: Defender and the projections agree. */
-export const reconcileDrift = async (world: CliWorld): Promise<ReadonlyArray<string>> => {
-  const reconcile = decodeJson(ReconcileJson, "reconcile", await world.run(["reconcile", "--json"]))
+export const reconcileDrift = async (world: CliWorld, args: ReadonlyArray<string> = []): Promise<ReadonlyArray<string>> => {
+  const reconcile = decodeJson(ReconcileJson, "reconcile", await world.run(["reconcile", "--json", ...args]))
   return reconcile.drift ? [`reconcile reports drift: ${JSON.stringify(reconcile)}`] : []
 }
 

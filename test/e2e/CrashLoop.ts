@@ -173,9 +173,10 @@ const offsetFor = (anchor: Anchor, random: () => number): number => {
     case "import":
       return upTo(CRASH_DELAYS_MS.import)
     case "imported":
-      return upTo(300)
+      return upTo(150)
     case "end":
-      return 300 + upTo(1_500)
+      // The run's tail after the last answer (outcome events, RunCompleted) is short on a fast machine.
+      return 150 + upTo(600)
   }
 }
 
