@@ -100,8 +100,8 @@ export const unsettledMappings = (events: ReadonlyArray<LoggedEvent>): ReadonlyA
   return [...open].filter(([, isOpen]) => isOpen).map(([streamId]) => streamId)
 }
 
-/** Defender ids the log says tisync holds: streams whose last submission was not revoked or expired since. */
-export const liveIdsInLog = (events: ReadonlyArray<LoggedEvent>): ReadonlySet<string> => {
+/** Stream id -> Defender id for the streams whose last submission was not revoked or expired since. */
+export const liveStreamsInLog = (events: ReadonlyArray<LoggedEvent>): ReadonlyMap<string, string> => {
   const live = new Map<string, string | null>()
   for (const e of events) {
     if (e.type === "IndicatorSubmitted" && isRecord(e.data) && typeof e.data["defenderId"] === "string") {
@@ -110,8 +110,11 @@ export const liveIdsInLog = (events: ReadonlyArray<LoggedEvent>): ReadonlySet<st
       live.set(e.streamId, null)
     }
   }
-  return new Set([...live.values()].flatMap((id) => (id === null ? [] : [id])))
+  return new Map([...live].flatMap(([stream, id]) => (id === null ? [] : [[stream, id] as const])))
 }
+
+/** Defender ids the log says tisync holds (one tenant). */
+export const liveIdsInLog = (events: ReadonlyArray<LoggedEvent>): ReadonlySet<string> => new Set(liveStreamsInLog(events).values())
 
 /** tisync's own indicators in the Defender simulator. */
 export const ownInDefender = (world: CliWorld) => {

@@ -22,7 +22,7 @@ import { checkConvergence, excessImports, ownInDefender, SyncReportJson } from "
  */
 
 /** Defender slowed per endpoint so a run spends seconds with calls in flight. */
-export const CRASH_DELAYS_MS = { list: 250, import: 900, delete: 500, batchDelete: 500 } as const
+export const CRASH_DELAYS_MS = { list: 150, import: 600, delete: 300, batchDelete: 300 } as const
 
 export const slowDefender = (world: CliWorld): void => {
   const rules: ReadonlyArray<SimFaultRule> = (Object.keys(CRASH_DELAYS_MS) as ReadonlyArray<keyof typeof CRASH_DELAYS_MS>).map((endpoint) => ({
