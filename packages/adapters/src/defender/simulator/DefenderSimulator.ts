@@ -109,6 +109,13 @@ export interface DefenderSimulatorOptions {
   readonly batchDeleteAtomic?: boolean
   /** Add `@odata.nextLink` to every list page that is followed by more (default: only when `$top` is absent). */
   readonly alwaysNextLink?: boolean
+  /** More tenants the token endpoint serves: one multi-tenant app consented in each (DESIGN §7). */
+  readonly otherTenants?: ReadonlyArray<string>
+  /**
+   * Accept bearer tokens issued by this other simulator's token endpoint for this simulator's tenant:
+   * two tenants' Defender APIs behind one Entra, for tests with several targets.
+   */
+  readonly tokensFrom?: DefenderSimulator
 }
 
 export interface DefenderSimulator {
@@ -143,6 +150,8 @@ export interface DefenderSimulator {
   /** Number of 429 answers given because a rate limit was exceeded (forced throttles not included). */
   readonly rateLimitRejections: () => number
   readonly tokensIssued: () => number
+  /** The client id a bearer token was issued to for `tenant`, if it is valid now. */
+  readonly tokenClient: (token: string, tenant: string) => string | null
   /**
    * Import items applied (created or updated in place), per `<indicatorType>|<lower-case value>`: how many
    * times each value was imported, for tests asserting nothing is imported more often than needed.
@@ -217,7 +226,12 @@ export const startDefenderSimulator = async (
   let rateRejections = 0
   let issued = 0
   const store = new Map<string, SimStoredIndicator>()
-  const tokens = new Map<string, { expiresAt: number; clientId: string }>()
+  const tokens = new Map<string, { expiresAt: number; clientId: string; tenant: string }>()
+  const tenants = new Set([tenantId, ...(options.otherTenants ?? [])])
+  const tokenClient = (token: string, tenant: string): string | null => {
+    const t = tokens.get(token)
+    return t !== undefined && t.expiresAt > Date.now() && t.tenant === tenant ? t.clientId : null
+  }
   const journal: Array<SimJournalEntry> = []
   const importedValues = new Map<string, number>()
   const counts: Record<SimEndpoint, number> = { import: 0, submit: 0, list: 0, delete: 0, batchDelete: 0 }
@@ -337,8 +351,7 @@ export const startDefenderSimulator = async (
   const bearerApp = (req: http.IncomingMessage): string | null => {
     const h = req.headers["authorization"]
     if (typeof h !== "string" || !h.startsWith("Bearer ")) return null
-    const t = tokens.get(h.slice(7))
-    return t !== undefined && t.expiresAt > Date.now() ? t.clientId : null
+    return (options.tokensFrom?.tokenClient ?? tokenClient)(h.slice(7), tenantId)
   }
 
   const route = (method: string, path: string): { ep: SimEndpoint; id?: string } | null => {
@@ -550,11 +563,11 @@ export const startDefenderSimulator = async (
       return send(res, 404, { error: "not_found" })
     }
     const tenant = m[1] ?? ""
-    if (tenant !== tenantId) {
+    if (!tenants.has(tenant)) {
       log(400)
       return identityFail(res, 400, "invalid_tenant", 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID.`)
     }
-    const base = `${authorityHost}/${tenantId}`
+    const base = `${authorityHost}/${tenant}`
     if (ep === "openid") {
       log(200)
       return send(res, 200, {
@@ -601,7 +614,7 @@ export const startDefenderSimulator = async (
       return fail(400, "invalid_scope", 500011, `The resource principal named ${scope} was not found in the tenant. Expected ${resource}/.default.`)
     }
     const token = `sim.${randomUUID()}.${randomUUID()}`
-    tokens.set(token, { expiresAt: Date.now() + tokenLifetime * 1000, clientId })
+    tokens.set(token, { expiresAt: Date.now() + tokenLifetime * 1000, clientId, tenant })
     issued++
     log(200)
     return send(res, 200, { token_type: "Bearer", expires_in: tokenLifetime, ext_expires_in: tokenLifetime, access_token: token })
@@ -717,6 +730,7 @@ export const startDefenderSimulator = async (
     rateLimitRejections: () => rateRejections,
     tokensIssued: () => issued,
     importsPerValue: () => new Map(importedValues),
+    tokenClient,
     reset
   }
 
