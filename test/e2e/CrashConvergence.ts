@@ -131,34 +131,43 @@ export const excessImports = (world: CliWorld, allowed: (valueKey: string) => nu
     .filter(([key, n]) => n > allowed(key))
     .map(([key, n]) => `${key} imported ${n} times (allowed ${allowed(key)})`)
 
-/** `plan --json`: a converged target plans no Defender write. */
+const PlanJson = Schema.Union(SyncReportJson, Schema.Struct({ runs: Schema.Array(SyncReportJson) }))
+
+/** `plan --json`: a converged target (every target of the config) plans no Defender write. */
 export const plannedWrites = async (world: CliWorld, policyArgs: ReadonlyArray<string>): Promise<ReadonlyArray<string>> => {
-  const plan = decodeJson(SyncReportJson, "plan", await world.run(["plan", "--json", ...policyArgs]))
-  return WRITE_COUNTS.filter((k) => (plan.counts[k] ?? 0) > 0).map((k) => `plan still wants ${plan.counts[k]} ${k}`)
+  const plan = decodeJson(PlanJson, "plan", await world.run(["plan", "--json", ...policyArgs]))
+  const reports = "runs" in plan ? plan.runs : [plan]
+  return reports.flatMap((r) =>
+    WRITE_COUNTS.filter((k) => (r.counts[k] ?? 0) > 0).map((k) => `plan still wants ${r.counts[k]} ${k} on ${r.targetId}`)
+  )
 }
 
-/** `status --json` against Defender's list: live and foreign counts, capacity arithmetic. */
+export interface TargetUnderTest {
+  readonly id: string
+  readonly simulator: DefenderSimulator
+}
+
+/** `status --json` against each target's Defender list: live and foreign counts, capacity arithmetic. */
 export const quotaMismatches = async (
   world: CliWorld,
-  target: { readonly id: string; readonly simulator: DefenderSimulator; readonly args: ReadonlyArray<string> } = {
-    id: "default",
-    simulator: world.defender.simulator,
-    args: []
-  }
+  targets: ReadonlyArray<TargetUnderTest> = [{ id: "default", simulator: world.defender.simulator }],
+  args: ReadonlyArray<string> = []
 ): Promise<ReadonlyArray<string>> => {
-  const status = decodeJson(StatusJson, "status", await world.run(["status", "--json", ...target.args]))
-  const row = status.targets.find((t) => t.targetId === target.id)
-  if (row === undefined) return [`status lists no target ${target.id}`]
-  const sim = target.simulator
-  const all = sim.indicators()
-  const own = all.filter((i) => i.createdBy === sim.appId).length
-  const problems: Array<string> = []
-  if (row.states.live !== own) problems.push(`status counts ${row.states.live} live, Defender holds ${own} of tisync's (target ${target.id})`)
-  if (row.quota.live !== own) problems.push(`status quota.live ${row.quota.live}, Defender holds ${own} of tisync's (target ${target.id})`)
-  if (row.quota.foreign !== all.length - own) problems.push(`status quota.foreign ${row.quota.foreign}, Defender holds ${all.length - own} others`)
-  const capacity = Math.max(0, row.quota.limit - row.quota.reserve - row.quota.foreign)
-  if (row.quota.capacity !== capacity) problems.push(`status capacity ${row.quota.capacity}, expected ${capacity}`)
-  return problems
+  const status = decodeJson(StatusJson, "status", await world.run(["status", "--json", ...args]))
+  return targets.flatMap((target) => {
+    const row = status.targets.find((t) => t.targetId === target.id)
+    if (row === undefined) return [`status lists no target ${target.id}`]
+    const sim = target.simulator
+    const all = sim.indicators()
+    const own = all.filter((i) => i.createdBy === sim.appId).length
+    const problems: Array<string> = []
+    if (row.states.live !== own) problems.push(`status counts ${row.states.live} live, Defender holds ${own} of tisync's (${target.id})`)
+    if (row.quota.live !== own) problems.push(`status quota.live ${row.quota.live}, Defender holds ${own} of tisync's (${target.id})`)
+    if (row.quota.foreign !== all.length - own) problems.push(`status quota.foreign ${row.quota.foreign}, Defender holds ${all.length - own} others (${target.id})`)
+    const capacity = Math.max(0, row.quota.limit - row.quota.reserve - row.quota.foreign)
+    if (row.quota.capacity !== capacity) problems.push(`status capacity ${row.quota.capacity}, expected ${capacity} (${target.id})`)
+    return problems
+  })
 }
 
 /** `replay --verify --json` rebuilds every projection and must match the live ones. */
