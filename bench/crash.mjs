@@ -36,7 +36,7 @@ const loadLoop = async () => {
   const dir = path.dirname(outfile)
   const loop = await import(pathToFileURL(path.join(dir, "CrashLoop.js")).href)
   const world = await import(pathToFileURL(path.join(dir, "CliWorld.js")).href)
-  return { runCrashLoop: loop.runCrashLoop, CliWorld: world.CliWorld }
+  return { runCrashLoop: loop.runCrashLoop, delays: loop.CRASH_DELAYS_MS, CliWorld: world.CliWorld }
 }
 
 /**
@@ -44,7 +44,7 @@ const loadLoop = async () => {
  * `indicatorsLost` and `duplicateImports` must be 0 and `converged` equal to `points`.
  */
 export async function runCrashBench({ points, seed = 20261122, store = process.env.TISYNC_CRASH_STORE ?? "pglite", log = console.error }) {
-  const { runCrashLoop, CliWorld } = await loadLoop()
+  const { runCrashLoop, delays, CliWorld } = await loadLoop()
   const world = await CliWorld.start(store, { indicators: 8 })
   const started = Date.now()
   try {
@@ -72,6 +72,7 @@ export async function runCrashBench({ points, seed = 20261122, store = process.e
       duplicateImports: result.duplicateImports,
       store,
       seed,
+      defenderDelaysMs: delays,
       seconds: Math.round((Date.now() - started) / 1000),
       byAnchor,
       finalProblems: result.finalProblems,
