@@ -9,7 +9,8 @@ import {
   type IndicatorStateRow,
   IndicatorSink,
   normalizeIndicatorValue,
-  type RetryItem
+  type RetryItem,
+  type RevokeItem
 } from "@tisync/domain"
 
 /** `externalId` of indicators submitted by hand with `tisync submit` (no ThreatConnect record behind them). */
@@ -122,6 +123,20 @@ export const retriesAlreadyHeld = (
     if (found !== undefined) held.set(item.streamId, found.id)
   }
   return held
+}
+
+/**
+ * Revocations of keys never confirmed (`defenderId` null: mapped, no `IndicatorSubmitted`) that Defender
+ * holds anyway: an import answered before a crash. The planner only knows the log; here they get the
+ * listed id, so the revocation deletes the indicator instead of only recording it (which would leave
+ * it in Defender, unknown to the projections).
+ */
+export const revokesOfAdopted = (revoke: ReadonlyArray<RevokeItem>, holdings: DefenderHoldings): ReadonlyArray<RevokeItem> => {
+  const adoptedByStream = new Map(holdings.adopted.map((a) => [a.row.streamId, a.indicator]))
+  return revoke.map((item) => {
+    const held = item.defenderId === null ? adoptedByStream.get(item.streamId) : undefined
+    return held === undefined ? item : { ...item, defenderId: held.id }
+  })
 }
 
 /** One pass over Defender's list (paged inside the sink). */

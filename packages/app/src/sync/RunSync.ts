@@ -27,7 +27,7 @@ import {
   TargetId
 } from "@tisync/domain"
 import { catchUp } from "../projections/ProjectionRunner.js"
-import { classifyHoldings, listDefender, retriesAlreadyHeld } from "./DefenderHoldings.js"
+import { classifyHoldings, listDefender, retriesAlreadyHeld, revokesOfAdopted } from "./DefenderHoldings.js"
 import { executePlan, newProgress, type RunProgress } from "./PlanExecution.js"
 import { policyHashOf } from "./PolicyHash.js"
 import { loadRunHistory, type RunWindow, runWindow } from "./RunWindow.js"
@@ -165,7 +165,7 @@ const gather = (targetId: TargetId, policy: Policy, window: RunWindow, now: Date
       yield* Effect.logWarning(`ThreatConnect record ${r.rawId ?? "(no id)"} could not be read: ${r.reason}`)
     }
     const holdings = classifyHoldings(rows, listed)
-    const plan = planRun({
+    const planned = planRun({
       targetId,
       mode: window.mode,
       candidates: read.candidates,
@@ -175,6 +175,7 @@ const gather = (targetId: TargetId, policy: Policy, window: RunWindow, now: Date
       policy,
       now
     })
+    const plan: Plan = { ...planned, revoke: revokesOfAdopted(planned.revoke, holdings) }
     const adoptedNote =
       holdings.adopted.length === 0
         ? []
