@@ -26,9 +26,9 @@ describe.runIf(postgresAvailable)("two sync processes on one target (postgres)",
   it("exactly one runs; the other exits 3 at once naming the holder's run id", async () => {
     const world = await CliWorld.start("postgres", { indicators: 40 })
     try {
-      // Hold the first run's import for a while, so it still holds the target lock when the second run
-      // starts (a fixed latency on every call let the first run finish first on a loaded machine).
-      world.defender.simulator.setFaults([{ endpoint: "import", calls: "all", fault: { kind: "delay", ms: 20_000 } }])
+      // Hold the first run's import until the second run has been refused, so the first still holds the
+      // target lock (a fixed latency on every call let the first run finish first on a loaded machine).
+      const importHeld = world.defender.simulator.hold("import")
       const first = world.spawn(["sync", "--json", ...policy])
       let firstOut = ""
       first.stdout.on("data", (d: Buffer) => (firstOut += d.toString()))
@@ -47,6 +47,7 @@ describe.runIf(postgresAvailable)("two sync processes on one target (postgres)",
       expect(second.code).toBe(3)
       expect(second.stderr).toContain(`held by run ${holder}`)
       expect(Date.now() - started).toBeLessThan(20_000)
+      importHeld.release()
       expect(await firstDone).toBe(0)
       expect(firstOut).toContain(`"runId": "${holder}"`)
     } finally {
@@ -118,8 +119,8 @@ describe.runIf(postgresAvailable)("two targets in parallel (postgres)", () => {
   it("a sync per target: neither blocks the other, both exit 0 and converge", async () => {
     const w = await twoTargets("postgres")
     try {
-      // Alpha's import stays in flight long enough for beta's whole run to start and finish.
-      w.alpha.setFaults([{ endpoint: "import", calls: "all", fault: { kind: "delay", ms: 20_000 } }])
+      // Alpha's import stays in flight until beta's whole run has finished.
+      const alphaImport = w.alpha.hold("import")
       const first = w.world.spawn(["sync", "--json", "--config", w.config, "--target", "alpha"])
       first.stdout.resume()
       first.stderr.resume()
@@ -129,6 +130,8 @@ describe.runIf(postgresAvailable)("two targets in parallel (postgres)", () => {
       expect(second.code, second.stderr).toBe(0)
       // Beta ran to the end while alpha's run (and its target lock) was still waiting on its import.
       expect(w.alpha.journal().some((e) => e.endpoint === "import")).toBe(false)
+      expect(first.exitCode).toBeNull()
+      alphaImport.release()
       expect(await firstDone).toBe(0)
       const runs = Schema.decodeUnknownSync(RunsJson)((await w.world.run(["runs", "--json", "--config", w.config])).json).runs
       const a = runs.find((r) => r.targetId === "alpha")
@@ -140,7 +143,6 @@ describe.runIf(postgresAvailable)("two targets in parallel (postgres)", () => {
       expect(Date.parse(a?.startedAt ?? "")).toBeLessThan(Date.parse(b?.finishedAt ?? ""))
       expect(w.alpha.indicators().length).toBeGreaterThan(0)
       expect(w.beta.indicators().length).toBe(w.alpha.indicators().length)
-      w.alpha.setFaults([])
       expect(await w.converged()).toEqual([])
     } finally {
       await w.close()
@@ -151,7 +153,7 @@ describe.runIf(postgresAvailable)("two targets in parallel (postgres)", () => {
     const world = await CliWorld.start("postgres", { indicators: 12 })
     const policy = ["--owners", OWNERS, "--lastRunDays", "31"]
     try {
-      world.defender.simulator.setFaults([{ endpoint: "import", calls: "all", fault: { kind: "delay", ms: 20_000 } }])
+      const importHeld = world.defender.simulator.hold("import")
       const sync = world.spawn(["sync", "--json", ...policy])
       sync.stdout.resume()
       sync.stderr.resume()
@@ -163,8 +165,8 @@ describe.runIf(postgresAvailable)("two targets in parallel (postgres)", () => {
       expect(verify.code, verify.stderr).toBe(0)
       // Both ran while the sync held its target and had its import in flight.
       expect(sync.exitCode).toBeNull()
+      importHeld.release()
       expect(await syncDone).toBe(0)
-      world.defender.simulator.setFaults([])
       const after = Schema.decodeUnknownSync(ReplayJson)((await world.run(["replay", "--verify", "--json"])).json)
       expect(after.match).toBe(true)
       expect((await checkConvergence(world, policy)).problems).toEqual([])
@@ -194,7 +196,7 @@ describe("two targets on the embedded store", () => {
     const world = await CliWorld.start("pglite", { indicators: 12 })
     const policy = ["--owners", OWNERS, "--lastRunDays", "31"]
     try {
-      world.defender.simulator.setFaults([{ endpoint: "import", calls: "all", fault: { kind: "delay", ms: 20_000 } }])
+      const importHeld = world.defender.simulator.hold("import")
       const sync = world.spawn(["sync", "--json", ...policy])
       sync.stdout.resume()
       sync.stderr.resume()
@@ -203,6 +205,7 @@ describe("two targets on the embedded store", () => {
       const replay = await world.run(["replay", "--verify", "--json"])
       expect(replay.code).toBe(3)
       expect(replay.stderr).toMatch(/in use by process \d+/)
+      importHeld.release()
       expect(await syncDone).toBe(0)
       // Unharmed: the log is settled, the projections rebuild to the same rows, nothing is left to write.
       expect([...(await logMismatches(world)), ...(await replayMismatches(world)), ...(await plannedWrites(world, policy))]).toEqual([])

@@ -140,6 +140,11 @@ export interface DefenderSimulator {
   /** Creates indicators as if this client had submitted them (fast set-up for big tenants). */
   readonly seedOwn: (bodies: ReadonlyArray<SimIndicatorInput>) => ReadonlyArray<string>
   readonly setFaults: (rules: ReadonlyArray<SimFaultRule>) => void
+  /**
+   * Requests to this endpoint wait, once arrived and counted, until `release` is called: a call kept in
+   * flight for exactly as long as a test needs, whatever the machine's speed.
+   */
+  readonly hold: (endpoint: SimEndpoint) => { readonly release: () => void }
   /** Latency added to every API answer. */
   readonly setLatency: (ms: number) => void
   /** Import items with these values answer `isFailed: true` with this reason. */
@@ -234,6 +239,7 @@ export const startDefenderSimulator = async (
   }
   const journal: Array<SimJournalEntry> = []
   const importedValues = new Map<string, number>()
+  const gates = new Map<SimEndpoint, Promise<void>>()
   const counts: Record<SimEndpoint, number> = { import: 0, submit: 0, list: 0, delete: 0, batchDelete: 0 }
   const accepted: Record<SimEndpoint, Array<number>> = { import: [], submit: [], list: [], delete: [], batchDelete: [] }
   const sockets = new Set<import("node:net").Socket>()
@@ -386,6 +392,8 @@ export const startDefenderSimulator = async (
       journal.push({ ...entry, endpoint: ep, call, status, items, failedItems, durationMillis: performance.now() - began })
     }
     if (latencyMs > 0) await new Promise((ok) => setTimeout(ok, latencyMs))
+    const gate = gates.get(ep)
+    if (gate !== undefined) await gate
     for (const rule of faults) {
       if (rule.endpoint !== ep || (rule.calls !== "all" && !rule.calls.includes(call))) continue
       const f = rule.fault
@@ -710,6 +718,16 @@ export const startDefenderSimulator = async (
       }),
     setFaults: (rules) => {
       faults = rules
+    },
+    hold: (endpoint) => {
+      let open: () => void = () => undefined
+      gates.set(endpoint, new Promise<void>((resolve) => (open = resolve)))
+      return {
+        release: () => {
+          gates.delete(endpoint)
+          open()
+        }
+      }
     },
     setLatency: (ms) => {
       latencyMs = ms
