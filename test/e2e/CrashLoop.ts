@@ -163,7 +163,8 @@ const offsetFor = (anchor: Anchor, random: () => number): number => {
   const upTo = (ms: number) => Math.floor(random() * ms)
   switch (anchor) {
     case "start":
-      return upTo(3_000)
+      // Process start, store open, lock, migrations, RunStarted: under 2 s on an idle machine.
+      return upTo(1_500)
     case "source":
       return upTo(400)
     case "list":
@@ -173,10 +174,10 @@ const offsetFor = (anchor: Anchor, random: () => number): number => {
     case "import":
       return upTo(CRASH_DELAYS_MS.import)
     case "imported":
-      return upTo(150)
+      return upTo(100)
     case "end":
       // The run's tail after the last answer (outcome events, RunCompleted) is short on a fast machine.
-      return 150 + upTo(600)
+      return 100 + upTo(250)
   }
 }
 
