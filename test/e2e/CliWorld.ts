@@ -47,6 +47,8 @@ export class CliWorld {
       /** Credentials the simulators accept (default: the simulators' own test values). */
       readonly tcToken?: string
       readonly clientSecret?: string
+      /** More tenants the Defender simulator's token endpoint serves (targets on other simulators). */
+      readonly otherTenants?: ReadonlyArray<string>
     } = {}
   ) {
     const tc = await startThreatConnectSimulator({
@@ -57,7 +59,8 @@ export class CliWorld {
     })
     const defender = await startDefenderSimulator({
       rateLimits: true,
-      ...(options.clientSecret === undefined ? {} : { clientSecret: options.clientSecret })
+      ...(options.clientSecret === undefined ? {} : { clientSecret: options.clientSecret }),
+      ...(options.otherTenants === undefined ? {} : { otherTenants: options.otherTenants })
     })
     if (kind === "postgres") {
       const db = await freshPostgresDatabase()

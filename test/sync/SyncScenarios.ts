@@ -321,6 +321,26 @@ export const syncScenarios = (name: string, world: () => Layer.Layer<World, unkn
         yield* expectReplayMatches
       })))
 
+    it.effect("crash between import and confirmation, then the record is deleted: the next run deletes what Defender holds", () =>
+      run(Effect.gen(function* () {
+        const c = yield* fresh
+        const d = yield* DefenderFixture
+        const [first] = yield* seedAddresses(c, 3)
+        yield* d.setImportFault("lose-response")
+        yield* sync(c, testPolicy())
+        expect((yield* ownHeld).length).toBe(3)
+        yield* d.setImportFault("none")
+        const f = yield* SourceFixture
+        yield* f.remove(first ?? "", new Date().toISOString())
+        const next = yield* sync(c, testPolicy())
+        expect(next.status).toBe("completed")
+        expect(next.counts.revoked).toBe(1)
+        // Never confirmed, but Defender applied it: revoking it must delete it there, not only in the log.
+        expect((yield* ownHeld).map((h) => h.indicatorValue)).not.toContain(c.ip(1))
+        expect((yield* ownHeld).length).toBe(2)
+        yield* expectReplayMatches
+      })))
+
     it.effect("a run is refused with TargetLocked while another holds the target", () =>
       run(Effect.gen(function* () {
         const c = yield* fresh

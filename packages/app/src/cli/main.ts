@@ -14,9 +14,10 @@ const cli = Command.run(Command.make("tisync").pipe(
 
 /**
  * Runs the CLI and turns the outcome into DESIGN §6's exit codes. Errors are printed once, to stderr,
- * by message (ours never carry secrets).
+ * by message (ours never carry secrets). Only the command itself is interruptible: after SIGTERM/SIGINT
+ * the exit code must still be worked out and set (an interrupted fiber would skip it and exit 0).
  */
-const main = Effect.suspend(() => cli(process.argv)).pipe(
+const main = Effect.uninterruptibleMask((restore) => restore(Effect.suspend(() => cli(process.argv))).pipe(
   // Traces and metrics leave the process only when OTEL_EXPORTER_OTLP_ENDPOINT is set; flushed on exit.
   Effect.provide(telemetryLayer(process.env, VERSION)),
   Effect.provide(NodeContext.layer),
@@ -40,6 +41,6 @@ const main = Effect.suspend(() => cli(process.argv)).pipe(
     })
   ),
   Effect.flatMap((code) => Effect.sync(() => process.exit(code)))
-)
+))
 
 NodeRuntime.runMain(main, { disableErrorReporting: true, disablePrettyLogger: true })

@@ -1,13 +1,16 @@
 import { Chunk, Effect, Either, Stream } from "effect"
 import {
   type DefenderIndicator,
+  defenderHoldsPayload,
   DefenderIndicatorType,
   EXTERNAL_ID_PREFIX,
   externalIdOf,
   type ForeignIndicator,
   type IndicatorStateRow,
   IndicatorSink,
-  normalizeIndicatorValue
+  normalizeIndicatorValue,
+  type RetryItem,
+  type RevokeItem
 } from "@tisync/domain"
 
 /** `externalId` of indicators submitted by hand with `tisync submit` (no ThreatConnect record behind them). */
@@ -98,6 +101,42 @@ export const classifyHoldings = (
     if (carriesOwnExternalId(indicator)) unknownOwn.push(indicator)
   }
   return { listed, ownById, adopted, foreign, unknownOwn, foreignByKey }
+}
+
+/**
+ * Retries Defender has already applied: the listed indicator (by the recorded id, or adopted by key)
+ * carries the pending payload exactly, so the import was answered before a crash and only its
+ * `IndicatorSubmitted` is missing. Stream id -> Defender id; these are confirmed without a call.
+ */
+export const retriesAlreadyHeld = (
+  retry: ReadonlyArray<RetryItem>,
+  holdings: DefenderHoldings
+): ReadonlyMap<string, string> => {
+  const adoptedByStream = new Map(holdings.adopted.map((a) => [a.row.streamId, a.indicator]))
+  const held = new Map<string, string>()
+  for (const item of retry) {
+    const candidates = [
+      item.defenderId === null ? undefined : holdings.ownById.get(item.defenderId),
+      adoptedByStream.get(item.streamId)
+    ]
+    const found = candidates.find((c) => c !== undefined && defenderHoldsPayload(c, item.payload))
+    if (found !== undefined) held.set(item.streamId, found.id)
+  }
+  return held
+}
+
+/**
+ * Revocations of keys never confirmed (`defenderId` null: mapped, no `IndicatorSubmitted`) that Defender
+ * holds anyway: an import answered before a crash. The planner only knows the log; here they get the
+ * listed id, so the revocation deletes the indicator instead of only recording it (which would leave
+ * it in Defender, unknown to the projections).
+ */
+export const revokesOfAdopted = (revoke: ReadonlyArray<RevokeItem>, holdings: DefenderHoldings): ReadonlyArray<RevokeItem> => {
+  const adoptedByStream = new Map(holdings.adopted.map((a) => [a.row.streamId, a.indicator]))
+  return revoke.map((item) => {
+    const held = item.defenderId === null ? adoptedByStream.get(item.streamId) : undefined
+    return held === undefined ? item : { ...item, defenderId: held.id }
+  })
 }
 
 /** One pass over Defender's list (paged inside the sink). */

@@ -65,13 +65,23 @@ const recordCallFailure = (progress: RunProgress, error: unknown, items: number,
  *    item — with the `IndicatorMapped` of an action change's new indicator in the same append;
  *    a never-sent key (defenderId null) gets its event without a call;
  * 3. imports of create / update / renew / retry items, 500 per call, then `IndicatorSubmitted`,
- *    `IndicatorRejected` (origin defender) or `IndicatorDeferred` (the tenant cap) per item.
+ *    `IndicatorRejected` (origin defender) or `IndicatorDeferred` (the tenant cap) per item; a retry
+ *    Defender already holds exactly (`heldAlready`: answered before a crash) gets its
+ *    `IndicatorSubmitted` without a call.
  * A call that fails after the sink's retries leaves its items as they are (mapped, unconfirmed: the next
  * run's `retry` set) and counts them in `failed`; the run goes on with the next batch, unless the
  * credentials were refused. The create of an action change whose delete failed is not sent (Defender
  * would hold both actions); it is counted as failed and planned again next run.
+ * An interruption (SIGTERM) takes effect only between batches: a call in flight is answered and recorded.
  */
-export const executePlan = (plan: Plan, runId: RunId, at: DateTime.Utc, progress: RunProgress, known?: KnownEvents) =>
+export const executePlan = (
+  plan: Plan,
+  runId: RunId,
+  at: DateTime.Utc,
+  progress: RunProgress,
+  known?: KnownEvents,
+  heldAlready: ReadonlyMap<string, string> = new Map()
+) =>
   withBatchBoundaries((batchBoundary) => Effect.gen(function* () {
     const store = yield* EventStore
     const sink = yield* IndicatorSink
@@ -122,11 +132,21 @@ export const executePlan = (plan: Plan, runId: RunId, at: DateTime.Utc, progress
       progress.counts.failed += blocked.length
       progress.counts.submitted -= blocked.length
     }
+    // Retries Defender already applied before a crash: their outcome is known, no import is needed.
+    const confirmed = plan.retry.flatMap((item) => {
+      const defenderId = heldAlready.get(item.streamId)
+      return defenderId === undefined ? [] : [{ item, defenderId }]
+    })
+    yield* writer.write(confirmed.map(({ item, defenderId }) => ({
+      streamId: item.streamId,
+      expectedVersion: item.expectedVersion,
+      events: [submittedEvent(item, defenderId, runId, at)]
+    })))
     const writes: ReadonlyArray<Writable> = [
       ...plan.create.filter((c) => c.replaces === null || revokedStreams.has(c.streamId)),
       ...plan.update,
       ...plan.renew,
-      ...plan.retry
+      ...plan.retry.filter((item) => !heldAlready.has(item.streamId))
     ]
     for (const chunk of chunksOf(writes, IMPORT_BATCH_LIMIT)) {
       yield* batchBoundary

@@ -30,7 +30,7 @@ import {
 } from "@tisync/domain"
 import { reportProgress } from "../observability/RunProgress.js"
 import { catchUp, PROJECTION_BATCH } from "../projections/ProjectionRunner.js"
-import { classifyHoldings, listDefender } from "./DefenderHoldings.js"
+import { classifyHoldings, listDefender, retriesAlreadyHeld, revokesOfAdopted } from "./DefenderHoldings.js"
 import { executePlan, newProgress, type RunProgress } from "./PlanExecution.js"
 import { policyHashOf } from "./PolicyHash.js"
 import { loadRunHistory, type RunWindow, runWindow } from "./RunWindow.js"
@@ -154,6 +154,8 @@ interface Gathered {
   readonly plan: Plan
   readonly read: SourceRead
   readonly notes: ReadonlyArray<string>
+  /** Retries Defender already holds exactly (stream id -> Defender id): confirmed without an import. */
+  readonly heldAlready: ReadonlyMap<string, string>
 }
 
 /** Source, Defender's list and the projections, into a plan. Reads only. */
@@ -174,7 +176,7 @@ const gather = (targetId: TargetId, policy: Policy, window: RunWindow, now: Date
       yield* Effect.logWarning(`ThreatConnect record ${r.rawId ?? "(no id)"} could not be read: ${r.reason}`)
     }
     const holdings = classifyHoldings(rows, listed)
-    const plan = planRun({
+    const planned = planRun({
       targetId,
       mode: window.mode,
       candidates: read.candidates,
@@ -184,12 +186,18 @@ const gather = (targetId: TargetId, policy: Policy, window: RunWindow, now: Date
       policy,
       now
     })
+    const plan: Plan = { ...planned, revoke: revokesOfAdopted(planned.revoke, holdings) }
     yield* reportPlanned(plan)
     const adoptedNote =
       holdings.adopted.length === 0
         ? []
         : [`${holdings.adopted.length} indicators found in Defender while still pending from an earlier run are tisync's own and are confirmed`]
-    const gathered: Gathered = { plan, read, notes: [...window.notes, ...plan.notes, ...adoptedNote, ...rejectedNotes(read.rejected)] }
+    const gathered: Gathered = {
+      plan,
+      read,
+      notes: [...window.notes, ...plan.notes, ...adoptedNote, ...rejectedNotes(read.rejected)],
+      heldAlready: retriesAlreadyHeld(plan.retry, holdings)
+    }
     return gathered
   })
 
@@ -312,12 +320,12 @@ const syncUnderLock = (runId: RunId, targetId: TargetId, policy: Policy, full: b
       })
 
     const body = Effect.gen(function* () {
-      const { plan, read, notes: gatheredNotes } = yield* gather(targetId, policy, window, now)
+      const { plan, read, notes: gatheredNotes, heldAlready } = yield* gather(targetId, policy, window, now)
       notes = gatheredNotes
       seenQuota = plan.quota
       progress = newProgress(planCounts(plan))
       progress.counts.rejectedInvalid += read.rejected.length
-      yield* executePlan(plan, runId, now, progress, known)
+      yield* executePlan(plan, runId, now, progress, known, heldAlready)
       if (progress.fatal !== null || progress.failures.length > 0 || progress.counts.failed > 0) {
         const first = progress.fatal ?? progress.failures[0] ?? "writes could not be completed"
         return yield* fail(`${progress.counts.failed} planned write(s) could not be completed: ${first}`)

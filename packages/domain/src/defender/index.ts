@@ -1,4 +1,5 @@
 export * from "./DefenderErrors.js"
+export * from "./DefenderHoldsPayload.js"
 export * from "./DefenderIndicator.js"
 export * from "./DefenderPayloadBuilder.js"
 export * from "./IndicatorSink.js"

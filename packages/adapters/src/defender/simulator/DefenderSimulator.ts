@@ -120,6 +120,13 @@ export interface DefenderSimulatorOptions {
   readonly batchDeleteAtomic?: boolean
   /** Add `@odata.nextLink` to every list page that is followed by more (default: only when `$top` is absent). */
   readonly alwaysNextLink?: boolean
+  /** More tenants the token endpoint serves: one multi-tenant app consented in each (DESIGN §7). */
+  readonly otherTenants?: ReadonlyArray<string>
+  /**
+   * Accept bearer tokens issued by this other simulator's token endpoint for this simulator's tenant:
+   * two tenants' Defender APIs behind one Entra, for tests with several targets.
+   */
+  readonly tokensFrom?: DefenderSimulator
 }
 
 export interface DefenderSimulator {
@@ -146,6 +153,11 @@ export interface DefenderSimulator {
   /** Creates indicators as if this client had submitted them (fast set-up for big tenants). */
   readonly seedOwn: (bodies: ReadonlyArray<SimIndicatorInput>) => ReadonlyArray<string>
   readonly setFaults: (rules: ReadonlyArray<SimFaultRule>) => void
+  /**
+   * Requests to this endpoint wait, once arrived and counted, until `release` is called: a call kept in
+   * flight for exactly as long as a test needs, whatever the machine's speed.
+   */
+  readonly hold: (endpoint: SimEndpoint) => { readonly release: () => void }
   /** Latency added to every API answer. */
   readonly setLatency: (ms: number) => void
   /** Import items with these values answer `isFailed: true` with this reason. */
@@ -156,6 +168,13 @@ export interface DefenderSimulator {
   /** Number of 429 answers given because a rate limit was exceeded (forced throttles not included). */
   readonly rateLimitRejections: () => number
   readonly tokensIssued: () => number
+  /** The client id a bearer token was issued to for `tenant`, if it is valid now. */
+  readonly tokenClient: (token: string, tenant: string) => string | null
+  /**
+   * Import items applied (created or updated in place), per `<indicatorType>|<lower-case value>`: how many
+   * times each value was imported, for tests asserting nothing is imported more often than needed.
+   */
+  readonly importsPerValue: () => ReadonlyMap<string, number>
   /** Empties the tenant, the journal, counters, faults and limits' windows (issued tokens stay valid). */
   readonly reset: () => void
 }
@@ -225,9 +244,16 @@ export const startDefenderSimulator = async (
   let rateRejections = 0
   let issued = 0
   const store = new Map<string, SimStoredIndicator>()
-  const tokens = new Map<string, { expiresAt: number; clientId: string }>()
+  const tokens = new Map<string, { expiresAt: number; clientId: string; tenant: string }>()
+  const tenants = new Set([tenantId, ...(options.otherTenants ?? [])])
+  const tokenClient = (token: string, tenant: string): string | null => {
+    const t = tokens.get(token)
+    return t !== undefined && t.expiresAt > Date.now() && t.tenant === tenant ? t.clientId : null
+  }
   const journal: Array<SimJournalEntry> = []
   const imported: Array<SimImportedValue> = []
+  const importedValues = new Map<string, number>()
+  const gates = new Map<SimEndpoint, Promise<void>>()
   const counts: Record<SimEndpoint, number> = { import: 0, submit: 0, list: 0, delete: 0, batchDelete: 0 }
   const accepted: Record<SimEndpoint, Array<number>> = { import: [], submit: [], list: [], delete: [], batchDelete: [] }
   const sockets = new Set<import("node:net").Socket>()
@@ -345,8 +371,7 @@ export const startDefenderSimulator = async (
   const bearerApp = (req: http.IncomingMessage): string | null => {
     const h = req.headers["authorization"]
     if (typeof h !== "string" || !h.startsWith("Bearer ")) return null
-    const t = tokens.get(h.slice(7))
-    return t !== undefined && t.expiresAt > Date.now() ? t.clientId : null
+    return (options.tokensFrom?.tokenClient ?? tokenClient)(h.slice(7), tenantId)
   }
 
   const route = (method: string, path: string): { ep: SimEndpoint; id?: string } | null => {
@@ -381,6 +406,8 @@ export const startDefenderSimulator = async (
       journal.push({ ...entry, endpoint: ep, call, status, items, failedItems, durationMillis: performance.now() - began })
     }
     if (latencyMs > 0) await new Promise((ok) => setTimeout(ok, latencyMs))
+    const gate = gates.get(ep)
+    if (gate !== undefined) await gate
     for (const rule of faults) {
       if (rule.endpoint !== ep || (rule.calls !== "all" && !rule.calls.includes(call))) continue
       const f = rule.fault
@@ -447,6 +474,8 @@ export const startDefenderSimulator = async (
           const upserted = upsert(v, appId)
           if (upserted === "cap") return { id: null, indicator, isFailed: true, failureReason: CAP_MESSAGE(cap) }
           stored.push(v)
+          const valueKey = `${upserted.indicatorType}|${upserted.indicatorValue.toLowerCase()}`
+          importedValues.set(valueKey, (importedValues.get(valueKey) ?? 0) + 1)
           return { id: upserted.id, indicator, isFailed: false, failureReason: null }
         })
         failedItems = value.filter((x) => x.isFailed).length
@@ -564,11 +593,11 @@ export const startDefenderSimulator = async (
       return send(res, 404, { error: "not_found" })
     }
     const tenant = m[1] ?? ""
-    if (tenant !== tenantId) {
+    if (!tenants.has(tenant)) {
       log(400)
       return identityFail(res, 400, "invalid_tenant", 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID.`)
     }
-    const base = `${authorityHost}/${tenantId}`
+    const base = `${authorityHost}/${tenant}`
     if (ep === "openid") {
       log(200)
       return send(res, 200, {
@@ -615,7 +644,7 @@ export const startDefenderSimulator = async (
       return fail(400, "invalid_scope", 500011, `The resource principal named ${scope} was not found in the tenant. Expected ${resource}/.default.`)
     }
     const token = `sim.${randomUUID()}.${randomUUID()}`
-    tokens.set(token, { expiresAt: Date.now() + tokenLifetime * 1000, clientId })
+    tokens.set(token, { expiresAt: Date.now() + tokenLifetime * 1000, clientId, tenant })
     issued++
     log(200)
     return send(res, 200, { token_type: "Bearer", expires_in: tokenLifetime, ext_expires_in: tokenLifetime, access_token: token })
@@ -651,6 +680,7 @@ export const startDefenderSimulator = async (
     rbacStringIds.clear()
     journal.length = 0
     imported.length = 0
+    importedValues.clear()
     faults = []
     latencyMs = 0
     failValues = new Map()
@@ -713,6 +743,16 @@ export const startDefenderSimulator = async (
     setFaults: (rules) => {
       faults = rules
     },
+    hold: (endpoint) => {
+      let open: () => void = () => undefined
+      gates.set(endpoint, new Promise<void>((resolve) => (open = resolve)))
+      return {
+        release: () => {
+          gates.delete(endpoint)
+          open()
+        }
+      }
+    },
     setLatency: (ms) => {
       latencyMs = ms
     },
@@ -731,6 +771,8 @@ export const startDefenderSimulator = async (
     },
     rateLimitRejections: () => rateRejections,
     tokensIssued: () => issued,
+    importsPerValue: () => new Map(importedValues),
+    tokenClient,
     reset
   }
 
