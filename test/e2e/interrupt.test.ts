@@ -39,7 +39,7 @@ describe.each(KINDS)("sync stopped with SIGTERM (%s)", (kind) => {
     expect(code).toBe(130)
     // Defender answered the import in flight: it holds the batch, imported once.
     const own = sim.indicators().filter((i) => i.createdBy === sim.appId)
-    expect(own.length).toBeGreaterThan(0)
+    expect(own.length, stderr).toBeGreaterThan(0)
     expect(sim.callCounts().import).toBe(1)
 
     const runs = Schema.decodeUnknownSync(RunsJson)((await world.run(["runs", "--json"])).json).runs

@@ -15,6 +15,7 @@ import {
   TargetLocked,
   WrongExpectedVersion
 } from "@tisync/domain"
+import { untilLockLost } from "./UntilLockLost.js"
 import { decodeInt8 } from "./Int8.js"
 import { sqlState, toStoreError } from "./SqlErrors.js"
 import { SqlDatabase } from "./SqlDatabase.js"
@@ -288,7 +289,7 @@ export const makeSqlEventStore = Effect.gen(function* () {
         const attempt = yield* tryTargetLock(targetId, runId)
         if (!attempt.taken) return yield* Effect.fail(new TargetLocked({ targetId, holderRunId: attempt.holderRunId }))
         // A run that lost its lock must stop: another run may hold the target now.
-        return yield* Effect.raceFirst(use, attempt.lost)
+        return yield* untilLockLost(use, attempt.lost)
       })
     )
 
