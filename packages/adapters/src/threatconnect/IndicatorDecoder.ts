@@ -21,6 +21,8 @@ const SafeIntegerId = Schema.Number.pipe(
   Schema.filter(Number.isSafeInteger, { message: () => "an id is an integer (above 2^53 it must not be rounded)" })
 )
 const WireId = Schema.Union(DecimalId, SafeIntegerId)
+/** Owner ids are small: the number member first spares the union a failed attempt per record. */
+const WireOwnerId = Schema.Union(SafeIntegerId, DecimalId)
 
 /** `rating` is documented as a Big Decimal (`3.00`); a string form is accepted too. */
 const WireNumber = Schema.Union(Schema.Number, Schema.NumberFromString)
@@ -35,7 +37,7 @@ const AttributeValue = Schema.Union(Schema.String, Schema.Number, Schema.Boolean
 
 export const WireIndicator = Schema.Struct({
   id: WireId,
-  ownerId: WireId,
+  ownerId: WireOwnerId,
   ownerName: Schema.String,
   type: Schema.String,
   summary: optionalNullable(Schema.String),
