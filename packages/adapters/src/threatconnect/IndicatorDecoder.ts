@@ -20,9 +20,9 @@ const DecimalId = Schema.String.pipe(Schema.pattern(/^-?\d{1,20}$/, { message: (
 const SafeIntegerId = Schema.Number.pipe(
   Schema.filter(Number.isSafeInteger, { message: () => "an id is an integer (above 2^53 it must not be rounded)" })
 )
-const WireId = Schema.Union(DecimalId, SafeIntegerId)
+const WireId = Schema.Union(DecimalId, SafeIntegerId).annotations({ identifier: "IntegerId" })
 /** Owner ids are small: the number member first spares the union a failed attempt per record. */
-const WireOwnerId = Schema.Union(SafeIntegerId, DecimalId)
+const WireOwnerId = Schema.Union(SafeIntegerId, DecimalId).annotations({ identifier: "IntegerId" })
 
 /**
  * `rating` is documented as a Big Decimal (`3.00`); a string form is accepted too. Only finite numbers:
@@ -62,7 +62,7 @@ export const WireIndicator = Schema.Struct({
   tags: listOf(Schema.Struct({ name: Schema.String })),
   securityLabels: listOf(Schema.Struct({ name: Schema.String })),
   attributes: listOf(Schema.Struct({ type: Schema.String, value: AttributeValue }))
-})
+}).annotations({ identifier: "ThreatConnectIndicator" }) // rejection reasons name the record, not its whole shape
 export type WireIndicator = typeof WireIndicator.Type
 
 const decodeWire = Schema.decodeUnknownEither(WireIndicator)
