@@ -16,6 +16,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
-    reporters: ["default"]
+    reporters: ["default"],
+    // Effect logs of passing tests are noise in CI output; a failing test still shows its own.
+    silent: "passed-only"
   }
 })
