@@ -223,13 +223,17 @@ describe("embedded store: one process at a time", () => {
   it("a second process on the same data dir exits 3 at once", async () => {
     const world = await CliWorld.start("pglite", { indicators: 20 })
     try {
-      world.defender.simulator.setLatency(1_500)
+      // The first run's import is held until the second process has been refused: a fixed latency let
+      // the first run finish before the second started on a loaded machine, and the test then saw exit 0.
+      const sim = world.defender.simulator
+      const importHeld = sim.hold("import")
       const first = world.spawn(["sync", "--owners", OWNERS, "--lastRunDays", "31"])
       const firstDone = new Promise<number | null>((resolve) => first.on("close", resolve))
-      // Give the first process time to open the store.
-      await new Promise((r) => setTimeout(r, 4_000))
+      for (let i = 0; i < 600 && sim.callCounts().import === 0; i++) await new Promise((r) => setTimeout(r, 100))
+      expect(sim.callCounts().import).toBe(1)
       const started = Date.now()
       const second = await world.run(["status"])
+      importHeld.release()
       expect(second.code).toBe(3)
       expect(second.stderr).toMatch(/in use by process \d+/)
       expect(Date.now() - started).toBeLessThan(15_000)
